@@ -1,0 +1,98 @@
+"""create_app(settings) -> Starlette: every discovered vendor at its real paths and under /<vendor>,
+plus the control API under /_mock, behind the request journal."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+from starlette.applications import Starlette
+from starlette.exceptions import HTTPException
+from starlette.middleware import Middleware
+from starlette.requests import Request
+from starlette.responses import Response
+from starlette.routing import BaseRoute, Mount, Route
+
+from mockserver.control import control_routes
+from mockserver.data import default_world, spec_path
+from mockserver.engine.auth import CredentialIndex
+from mockserver.engine.clock import Clock
+from mockserver.engine.events import Corpus
+from mockserver.engine.journal import Journal, JournalMiddleware
+from mockserver.engine.pipeline import ALL_METHODS, vendor_routes
+from mockserver.engine.render import json_response
+from mockserver.engine.spec import load_spec
+from mockserver.engine.vendor import Vendor, VendorRuntime
+from mockserver.engine.world import World, load_world
+from mockserver.errors import NotFound
+from mockserver.settings import Settings
+from mockserver.vendors import discover
+
+
+@dataclass(slots=True)
+class MockServer:
+    """All the state of one running mock: settings, clock, world, corpus, journal, vendors."""
+
+    settings: Settings
+    clock: Clock
+    world: World
+    corpus: Corpus
+    journal: Journal
+    runtimes: dict[str, VendorRuntime]
+
+
+def secret_fields(vendors: tuple[Vendor, ...]) -> dict[str, tuple[str, ...]]:
+    return {vendor.name: vendor.auth.fields for vendor in vendors}
+
+
+def build_server(settings: Settings, world: World | None = None) -> MockServer:
+    vendors = discover()
+    if world is None:
+        world = load_world(settings.world or default_world(), secret_fields(vendors))
+    clock = Clock(frozen_at_ms=settings.frozen_at_ms)
+    corpus = Corpus(seed=settings.seed, clock=clock, cache_entries=settings.event_cache)
+    runtimes = {}
+    for vendor in vendors:
+        orgs = {org.id: org for org in world.orgs.get(vendor.name, ())}
+        streams = {
+            org.id: corpus.add(org, org.events_per_day or settings.events_per_day, vendor.events,
+                               vendor.retention_days)
+            for org in orgs.values()
+        }
+        runtimes[vendor.name] = VendorRuntime(
+            vendor=vendor, spec=load_spec(spec_path(vendor.spec_file)),
+            credentials=CredentialIndex(vendor.name, vendor.auth, world), orgs=orgs, streams=streams,
+            clock=clock, seed=settings.seed)
+    return MockServer(settings=settings, clock=clock, world=world, corpus=corpus,
+                      journal=Journal(settings.journal_size), runtimes=runtimes)
+
+
+def _vendor_not_found(runtime: VendorRuntime) -> Route:
+    async def not_found(request: Request) -> Response:
+        return runtime.vendor.render_error(NotFound())
+
+    return Route("/{rest:path}", not_found, methods=ALL_METHODS)
+
+
+async def _not_found(request: Request, exc: Exception) -> Response:
+    status = exc.status_code if isinstance(exc, HTTPException) else 404
+    return json_response(status, {
+        "error": "not_found" if status == 404 else "http_error",
+        "message": f"No mock route for {request.method} {request.url.path}; see GET /_mock/health for the "
+                   "vendors served",
+    })
+
+
+def create_app(settings: Settings | None = None, *, world: World | None = None) -> Starlette:
+    server = build_server((settings or Settings()).validated(), world)
+    routes: list[BaseRoute] = [*control_routes(server)]
+    for runtime in server.runtimes.values():
+        routes.extend(vendor_routes(runtime))
+    for name, runtime in server.runtimes.items():
+        prefix = f"/{name}"
+        routes.append(Mount(prefix, routes=[*vendor_routes(runtime, prefix), _vendor_not_found(runtime)]))
+    handlers: dict[Any, Any] = {HTTPException: _not_found}
+    app = Starlette(routes=routes, exception_handlers=handlers,
+                    middleware=[Middleware(JournalMiddleware, journal=server.journal, clock=server.clock)])
+    app.state.mock = server
+    return app

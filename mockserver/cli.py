@@ -1,0 +1,180 @@
+"""``mockserver serve | credentials | spec``.
+
+Every refusal (a bad flag, a broken world file, a port in use) is one line on stderr and exit
+status 2, never a traceback.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import shlex
+import socket
+import sys
+from collections.abc import Sequence
+from pathlib import Path
+from typing import Any, NoReturn
+
+from mockserver import __version__
+from mockserver.engine.world import WorldError
+from mockserver.settings import LOG_LEVELS, Settings, SettingsError, from_sources
+
+EXIT_USAGE = 2
+
+
+class _Parser(argparse.ArgumentParser):
+    def error(self, message: str) -> NoReturn:
+        self.exit(EXIT_USAGE, f"{self.prog}: error: {message}\n")
+
+
+def _parser() -> argparse.ArgumentParser:
+    parser = _Parser(prog="mockserver", description="Mock servers for vendors' audit-log APIs.")
+    parser.add_argument("--version", action="version", version=f"audit-mockserver {__version__}")
+    sub = parser.add_subparsers(dest="command", required=True, parser_class=_Parser)
+    serve = sub.add_parser("serve", help="serve every vendor's API on one port")
+    serve.add_argument("--host", help="interface to bind (default 127.0.0.1; env MOCKSERVER_HOST)")
+    serve.add_argument("--port", type=int, help="port, 0 for any free one (default 8080; env MOCKSERVER_PORT)")
+    serve.add_argument("--seed", type=int, help="seed of every generated event (default 0; env MOCKSERVER_SEED)")
+    serve.add_argument("--now", help="freeze the clock at this ISO 8601 time (default: real time; env MOCKSERVER_NOW)")
+    serve.add_argument("--events-per-day", type=int, dest="events_per_day",
+                       help="events per org per day where the world file does not say (default 2000)")
+    serve.add_argument("--world", type=Path, help="world file (default: the shipped fixtures/world.yaml)")
+    serve.add_argument("--log-level", dest="log_level", type=str.lower, choices=LOG_LEVELS,
+                       help="log level (default info, which logs each request; env MOCKSERVER_LOG_LEVEL)")
+    serve.add_argument("--event-cache", type=int, dest="event_cache",
+                       help="rendered events kept in memory (default 50000)")
+    creds = sub.add_parser("credentials", help="print the world's credentials as ready-to-send headers")
+    creds.add_argument("--vendor", help="only this vendor")
+    creds.add_argument("--json", action="store_true", help="a JSON list of {vendor, org, role, headers}")
+    creds.add_argument("--world", type=Path, help="world file (default: the shipped fixtures/world.yaml)")
+    spec = sub.add_parser("spec", help="print a vendor's OpenAPI document, or its path")
+    spec.add_argument("vendor", help="vendor name, or 'control'")
+    spec.add_argument("--path", action="store_true", help="print the file's path instead of its content")
+    return parser
+
+
+def _fail(message: str) -> int:
+    print(f"mockserver: error: {message}", file=sys.stderr)
+    return EXIT_USAGE
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    args = _parser().parse_args(argv)
+    try:
+        if args.command == "serve":
+            return _serve(args)
+        if args.command == "credentials":
+            return _credentials(args)
+        return _spec(args)
+    except (SettingsError, WorldError) as exc:
+        return _fail(str(exc))
+    except BrokenPipeError:  # `mockserver credentials | head` is fine
+        import os
+
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+        return 0
+
+
+def _load_world(path: Path | None) -> Any:
+    from mockserver.app import secret_fields
+    from mockserver.data import default_world
+    from mockserver.engine.world import load_world
+    from mockserver.vendors import discover
+
+    if path is not None and not path.is_file():
+        raise SettingsError(f"world file not found: {path}")
+    return load_world(path or default_world(), secret_fields(discover()))
+
+
+def credential_rows(world: Any, vendor_filter: str | None = None) -> list[dict[str, Any]]:
+    from mockserver.vendors import by_name
+
+    vendors = by_name()
+    if vendor_filter is not None and vendor_filter not in vendors:
+        raise SettingsError(f"unknown vendor {vendor_filter!r} (known: {', '.join(sorted(vendors))})")
+    rows = []
+    for name, orgs in world.orgs.items():
+        if vendor_filter not in (None, name):
+            continue
+        for org in orgs:
+            for cred in org.credentials:
+                rows.append({"vendor": name, "org": org.id, "role": cred.role, "id": cred.id,
+                             "user": cred.user, "permissions": sorted(cred.permissions),
+                             "headers": vendors[name].auth.headers_for(cred.secrets)})
+    return rows
+
+
+def _credentials(args: argparse.Namespace) -> int:
+    rows = credential_rows(_load_world(args.world), args.vendor)
+    if args.json:
+        print(json.dumps(rows, indent=2))
+        return 0
+    for row in rows:
+        headers = " ".join(f"-H {shlex.quote(f'{k}: {v}')}" for k, v in row["headers"].items())
+        print(f"{row['vendor']:<10} {row['org']:<10} {row['id']:<16} {row['role']:<24} {headers}")
+    return 0
+
+
+def _spec(args: argparse.Namespace) -> int:
+    from mockserver.data import spec_path
+    from mockserver.vendors import by_name
+
+    vendors = by_name()
+    if args.vendor != "control" and args.vendor not in vendors:
+        raise SettingsError(f"unknown vendor {args.vendor!r} (known: {', '.join(sorted(vendors))}, control)")
+    path = spec_path("control.yaml" if args.vendor == "control" else vendors[args.vendor].spec_file)
+    if not path.is_file():
+        raise SettingsError(f"no spec shipped for {args.vendor}")
+    print(path if args.path else path.read_text(encoding="utf-8"), end="\n" if args.path else "")
+    return 0
+
+
+def _bind(host: str, port: int) -> socket.socket:
+    family = socket.AF_INET6 if ":" in host else socket.AF_INET
+    sock = socket.socket(family, socket.SOCK_STREAM)
+    sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+    try:
+        sock.bind((host, port))
+    except OSError as exc:
+        sock.close()
+        raise SettingsError(f"cannot listen on {host}:{port}: {exc.strerror or exc}") from None
+    sock.listen(2048)
+    sock.set_inheritable(True)
+    return sock
+
+
+def _serve(args: argparse.Namespace) -> int:
+    settings = from_sources(vars(args))
+    from mockserver.app import create_app
+
+    app = create_app(settings)
+    sock = _bind(settings.host, settings.port)
+    host, port = sock.getsockname()[:2]
+    print(startup_banner(app.state.mock, f"http://{_url_host(host)}:{port}"), flush=True)
+    import uvicorn
+
+    config = uvicorn.Config(app, log_level=settings.log_level, access_log=settings.log_level == "debug",
+                            lifespan="off", server_header=False, timeout_graceful_shutdown=3)
+    uvicorn.Server(config).run(sockets=[sock])
+    return 0
+
+
+def _url_host(host: str) -> str:
+    return f"[{host}]" if ":" in host else host
+
+
+def startup_banner(server: Any, base: str) -> str:
+    settings: Settings = server.settings
+    clock = f"frozen at {settings.now}" if settings.now else "real time"
+    lines = [f"audit-mockserver {__version__} listening on {base} (seed {settings.seed}, clock {clock})"]
+    for name, runtime in sorted(server.runtimes.items()):
+        vendor = runtime.vendor
+        example = ""
+        orgs = list(runtime.orgs.values())
+        if orgs and orgs[0].credentials:
+            headers = vendor.auth.headers_for(orgs[0].credentials[0].secrets)
+            example = " e.g. " + " ".join(f"-H {shlex.quote(f'{k}: {v}')}" for k, v in headers.items())
+        lines.append(f"  {name:<9} {base}{vendor.path_prefix}  ({vendor.docs})")
+        lines.append(f"  {'':<9} auth: {vendor.auth.description};{example}")
+    lines.append(f"  {'control':<9} {base}/_mock/health   all credentials: mockserver credentials [--json]")
+    return "\n".join(lines)

@@ -1,0 +1,1 @@
+"""Vendor-neutral machinery. Nothing in this package names a vendor."""

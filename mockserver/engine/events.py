@@ -1,0 +1,255 @@
+"""The deterministic, lazy event corpus.
+
+Each (vendor, org) has a stream of generated events. Event ``i`` happens at ``ts(i)`` inside the
+``i``-th slice of the day's timeline (``events_per_day`` slices a day, counted from the Unix epoch), so
+timestamps strictly increase with ``i`` and the events of any window are found by arithmetic, not
+by a scan. The event itself is a pure function of (seed, vendor, org, i), built by the vendor's
+factory on demand, so a 10-million-event corpus costs no memory until a page shows it. Which events
+exist is decided by the clock alone: an event is visible when ``ts(i) <= now`` and it is within the
+vendor's retention, so time moving forward makes new events arrive.
+
+Events injected through the engine live beside the generated ones. Every event has a sort key
+``(ts_ms, source, seq)``: source 0 for generated events (seq = i), 1 for injected ones (seq = the
+insertion number). Keyset cursors carry such a key, so inserts never shift later pages.
+"""
+
+from __future__ import annotations
+
+import bisect
+import heapq
+from collections.abc import Callable, Iterator, Mapping
+from dataclasses import dataclass
+from functools import cached_property
+from typing import Any, Protocol
+
+import orjson
+
+from mockserver.engine.clock import Clock
+from mockserver.engine.rng import Rng, mix64, stable_key
+from mockserver.engine.staff import Staff, make_staff
+from mockserver.engine.windows import DAY_MS, Window
+from mockserver.engine.world import Org
+
+Key = tuple[int, int, int]
+GENERATED, INJECTED = 0, 1
+MAX_EVENTS_PER_DAY = DAY_MS  # one event per millisecond keeps timestamps strictly increasing
+
+
+class EventFactory(Protocol):
+    """A vendor's recipe: the event shown for index ``index`` at ``ts_ms`` (draw only from ``rng``)."""
+
+    def __call__(self, stream: OrgStream, index: int, ts_ms: int, rng: Rng) -> dict[str, Any]: ...
+
+
+class EventCache:
+    """Rendered events as JSON bytes, bounded; first in, first out (cheap, and pages are re-read in order)."""
+
+    def __init__(self, max_entries: int) -> None:
+        self.max_entries = max_entries
+        self._data: dict[tuple[int, int], bytes] = {}
+
+    def get(self, key: tuple[int, int]) -> bytes | None:
+        return self._data.get(key)
+
+    def put(self, key: tuple[int, int], value: bytes) -> None:
+        data = self._data
+        if len(data) >= self.max_entries > 0:
+            for stale in list(data)[: max(1, self.max_entries // 8)]:
+                del data[stale]
+        if self.max_entries > 0:
+            data[key] = value
+
+    def __len__(self) -> int:
+        return len(self._data)
+
+    def clear(self) -> None:
+        self._data.clear()
+
+
+@dataclass(slots=True)
+class _Injected:
+    keys: list[Key]
+    events: dict[int, bytes]
+
+
+class OrgStream:
+    """The events of one org of one vendor."""
+
+    def __init__(self, corpus: Corpus, number: int, org: Org, events_per_day: int, factory: EventFactory,
+                 retention_days: int) -> None:
+        if not 1 <= events_per_day <= MAX_EVENTS_PER_DAY:
+            raise ValueError(f"events_per_day must be between 1 and {MAX_EVENTS_PER_DAY}")
+        self.corpus = corpus
+        self.number = number
+        self.org = org
+        self.events_per_day = events_per_day
+        self.factory = factory
+        self.retention_ms = retention_days * DAY_MS
+        self.key = stable_key(corpus.seed, org.vendor, org.id)
+        self.memo: dict[str, Any] = {}  # per-org values a vendor factory precomputes once
+        self._injected = _Injected(keys=[], events={})
+
+    @cached_property
+    def staff(self) -> Staff:
+        return make_staff(self.corpus.seed, self.org)
+
+    # -- time <-> index arithmetic -------------------------------------------------------------------
+    def ts(self, index: int) -> int:
+        e = self.events_per_day
+        base = index * DAY_MS // e
+        width = (index + 1) * DAY_MS // e - base
+        return base + mix64(self.key ^ index) % width
+
+    def first_index_at_or_after(self, ms: int) -> int:
+        index = max(0, ms * self.events_per_day // DAY_MS - 1)
+        while self.ts(index) < ms:
+            index += 1
+        return index
+
+    def visible(self, window: Window, now_ms: int) -> Window:
+        """``window`` clipped to what exists at ``now_ms``: retention behind, the present ahead."""
+        return Window(max(window.start_ms, now_ms - self.retention_ms, 0), min(window.end_ms, now_ms + 1))
+
+    # -- keys ------------------------------------------------------------------------------------------
+    def keys(self, window: Window, after: Key | None = None, descending: bool = False) -> Iterator[Key]:
+        """Keys in ``window`` (already clipped by the caller), in order, strictly after ``after``."""
+        generated = self._generated_keys(window, after, descending)
+        if not self._injected.keys:
+            return generated
+        return heapq.merge(generated, self._injected_keys(window, after, descending), reverse=descending)
+
+    def _generated_keys(self, window: Window, after: Key | None, descending: bool) -> Iterator[Key]:
+        if window.empty:
+            return
+        ts = self.ts
+        if not descending:
+            i = self.first_index_at_or_after(window.start_ms)
+            if after is not None:
+                i = max(i, self.first_index_at_or_after(after[0]))
+                while (ts(i), GENERATED, i) <= after:
+                    i += 1
+            end = window.end_ms
+            while (t := ts(i)) < end:
+                yield (t, GENERATED, i)
+                i += 1
+        else:
+            i = self.first_index_at_or_after(window.end_ms) - 1
+            if after is not None:
+                i = min(i, self.first_index_at_or_after(after[0] + 1) - 1)
+                while i >= 0 and (ts(i), GENERATED, i) >= after:
+                    i -= 1
+            start = window.start_ms
+            while i >= 0 and (t := ts(i)) >= start:
+                yield (t, GENERATED, i)
+                i -= 1
+
+    def _injected_keys(self, window: Window, after: Key | None, descending: bool) -> Iterator[Key]:
+        keys = self._injected.keys
+        lo = bisect.bisect_left(keys, (window.start_ms, -1, -1))
+        hi = bisect.bisect_left(keys, (window.end_ms, -1, -1))
+        if after is not None:
+            if descending:
+                hi = min(hi, bisect.bisect_left(keys, after))
+            else:
+                lo = max(lo, bisect.bisect_right(keys, after))
+        selected = keys[lo:hi]
+        return reversed(selected) if descending else iter(selected)
+
+    def count(self, window: Window) -> int:
+        if window.empty:
+            return 0
+        generated = self.first_index_at_or_after(window.end_ms) - self.first_index_at_or_after(window.start_ms)
+        keys = self._injected.keys
+        injected = bisect.bisect_left(keys, (window.end_ms, -1, -1)) - bisect.bisect_left(
+            keys, (window.start_ms, -1, -1))
+        return generated + injected
+
+    # -- events ----------------------------------------------------------------------------------------
+    def event_bytes(self, key: Key) -> bytes:
+        ts, source, seq = key
+        if source == INJECTED:
+            return self._injected.events[seq]
+        cache_key = (self.number, seq)
+        cached = self.corpus.cache.get(cache_key)
+        if cached is None:
+            event = self.factory(self, seq, ts, Rng(mix64(self.key + seq)))
+            cached = orjson.dumps(event)
+            self.corpus.cache.put(cache_key, cached)
+        return cached
+
+    def event(self, key: Key) -> dict[str, Any]:
+        decoded: dict[str, Any] = orjson.loads(self.event_bytes(key))
+        return decoded
+
+    def inject(self, ts_ms: int, event: Mapping[str, Any]) -> Key:
+        seq = self.corpus.next_injection()
+        key = (ts_ms, INJECTED, seq)
+        bisect.insort(self._injected.keys, key)
+        self._injected.events[seq] = orjson.dumps(event)
+        return key
+
+    def clear_injected(self) -> None:
+        self._injected = _Injected(keys=[], events={})
+
+
+class Corpus:
+    """Every org stream of every vendor, one seed, one clock, one bounded cache."""
+
+    def __init__(self, seed: int, clock: Clock, cache_entries: int = 50_000) -> None:
+        self.seed = seed
+        self.clock = clock
+        self.cache = EventCache(cache_entries)
+        self._streams: dict[tuple[str, str], OrgStream] = {}
+        self._injections = 0
+
+    def add(self, org: Org, events_per_day: int, factory: EventFactory, retention_days: int) -> OrgStream:
+        stream = OrgStream(self, len(self._streams), org, events_per_day, factory, retention_days)
+        self._streams[(org.vendor, org.id)] = stream
+        return stream
+
+    def stream(self, vendor: str, org_id: str) -> OrgStream | None:
+        return self._streams.get((vendor, org_id))
+
+    def streams(self) -> list[OrgStream]:
+        return list(self._streams.values())
+
+    def next_injection(self) -> int:
+        self._injections += 1
+        return self._injections
+
+    def reset(self) -> None:
+        for stream in self._streams.values():
+            stream.clear_injected()
+        self._injections = 0
+
+
+Predicate = Callable[[dict[str, Any]], bool]
+
+
+@dataclass(frozen=True, slots=True)
+class Page:
+    keys: list[Key]
+    events: list[bytes]
+    scanned: int
+
+    @property
+    def last_key(self) -> Key | None:
+        return self.keys[-1] if self.keys else None
+
+
+def read_page(stream: OrgStream, window: Window, *, after: Key | None, descending: bool, limit: int,
+              predicate: Predicate | None = None) -> Page:
+    """Up to ``limit`` events of ``window`` after ``after`` that satisfy ``predicate``, in order."""
+    keys: list[Key] = []
+    events: list[bytes] = []
+    scanned = 0
+    for key in stream.keys(window, after, descending):
+        scanned += 1
+        raw = stream.event_bytes(key)
+        if predicate is not None and not predicate(orjson.loads(raw)):
+            continue
+        keys.append(key)
+        events.append(raw)
+        if len(keys) >= limit:
+            break
+    return Page(keys=keys, events=events, scanned=scanned)

@@ -1,0 +1,78 @@
+"""What a vendor module declares, and what a handler receives.
+
+A vendor module holds one ``VENDOR = Vendor(...)``: data (name, spec file, auth scheme, retention,
+event recipe, error envelope) plus one handler per operationId. The engine does everything else.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Awaitable, Callable, Mapping
+from dataclasses import dataclass, field
+from typing import Any
+
+from starlette.requests import Request
+from starlette.responses import Response
+
+from mockserver.engine.auth import AuthScheme, CredentialIndex
+from mockserver.engine.clock import Clock
+from mockserver.engine.events import EventFactory, OrgStream
+from mockserver.engine.spec import ApiSpec, Operation
+from mockserver.engine.world import Credential, Org
+from mockserver.errors import VendorError
+
+
+@dataclass(frozen=True, slots=True)
+class Call:
+    """One authenticated, validated request, as a handler sees it."""
+
+    request: Request
+    runtime: VendorRuntime
+    operation: Operation
+    credential: Credential
+    params: Mapping[str, Any]
+    body: Any
+    now_ms: int
+    prefix: str
+
+    def stream(self, org_id: str | None = None) -> OrgStream | None:
+        return self.runtime.streams.get(org_id or self.credential.org_id)
+
+    def base_url(self) -> str:
+        """Scheme, host and mount prefix of this request: ``http://127.0.0.1:8080/datadog``."""
+        url = self.request.url
+        return f"{url.scheme}://{url.netloc}{self.prefix}"
+
+
+Handler = Callable[[Call], Awaitable[Response]]
+ErrorRenderer = Callable[[VendorError], Response]
+
+
+@dataclass(frozen=True, slots=True)
+class Vendor:
+    name: str
+    title: str
+    spec_file: str
+    auth: AuthScheme
+    retention_days: int
+    default_events_per_day: int
+    events: EventFactory
+    handlers: Mapping[str, Handler]
+    render_error: ErrorRenderer
+    docs: str = ""
+    path_prefix: str = ""
+    """Prefix of every spec path on the wire (Make's spec paths are relative to /api/v2)."""
+    extra: Mapping[str, Any] = field(default_factory=dict)
+
+
+@dataclass(slots=True)
+class VendorRuntime:
+    """A vendor wired to this server's world, corpus, clock and spec."""
+
+    vendor: Vendor
+    spec: ApiSpec
+    credentials: CredentialIndex
+    orgs: Mapping[str, Org]
+    streams: Mapping[str, OrgStream]
+    clock: Clock
+    seed: int
+    state: dict[str, Any] = field(default_factory=dict)

@@ -1,0 +1,94 @@
+"""One Settings object, from CLI flags, MOCKSERVER_* environment variables and defaults, in that
+order of precedence, validated before anything starts. A bad value is one ``SettingsError`` line."""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Mapping
+from dataclasses import dataclass, field, fields, replace
+from pathlib import Path
+from typing import Any
+
+from mockserver.engine.events import MAX_EVENTS_PER_DAY
+from mockserver.engine.windows import InstantError, parse_instant
+
+LOG_LEVELS = ("critical", "error", "warning", "info", "debug")
+
+
+class SettingsError(ValueError):
+    """A setting the server cannot use; ``str()`` is one line naming it."""
+
+
+@dataclass(frozen=True, slots=True)
+class Settings:
+    host: str = "127.0.0.1"
+    port: int = 8080
+    seed: int = 0
+    now: str | None = None
+    """Freeze the clock at this ISO 8601 instant; None runs on real time."""
+    events_per_day: int = 2_000
+    """Events per org per day when the world file does not say."""
+    world: Path | None = None
+    """World file; None means the shipped fixtures/world.yaml."""
+    log_level: str = "info"
+    event_cache: int = 50_000
+    journal_size: int = 10_000
+    extra: Mapping[str, Any] = field(default_factory=dict)
+
+    @property
+    def frozen_at_ms(self) -> int | None:
+        if self.now is None:
+            return None
+        return parse_instant(self.now, 0)
+
+    def validated(self) -> Settings:
+        if not 0 <= self.port <= 65535:
+            raise SettingsError(f"port {self.port} is out of range 0-65535")
+        if not 1 <= self.events_per_day <= MAX_EVENTS_PER_DAY:
+            raise SettingsError(f"events-per-day must be between 1 and {MAX_EVENTS_PER_DAY}, got {self.events_per_day}")
+        if self.log_level not in LOG_LEVELS:
+            raise SettingsError(f"log-level must be one of {', '.join(LOG_LEVELS)}, got {self.log_level!r}")
+        if self.event_cache < 0 or self.journal_size < 1:
+            raise SettingsError("event-cache must be >= 0 and journal-size >= 1")
+        if self.now is not None:
+            if self.now.strip().startswith("now"):
+                raise SettingsError(f"now must be an absolute time, got {self.now!r}")
+            try:
+                parse_instant(self.now, 0)
+            except InstantError as exc:
+                raise SettingsError(f"now: {exc}") from None
+        if self.world is not None and not self.world.is_file():
+            raise SettingsError(f"world file not found: {self.world}")
+        return self
+
+
+_INT_FIELDS = {"port", "seed", "events_per_day", "event_cache", "journal_size"}
+ENV_PREFIX = "MOCKSERVER_"
+
+
+def from_sources(flags: Mapping[str, Any], environ: Mapping[str, str] | None = None) -> Settings:
+    """Flags (None = not given) override MOCKSERVER_* variables, which override the defaults."""
+    env = os.environ if environ is None else environ
+    values: dict[str, Any] = {}
+    for f in fields(Settings):
+        if f.name == "extra":
+            continue
+        raw = env.get(ENV_PREFIX + f.name.upper())
+        if raw is not None and raw != "":
+            values[f.name] = _convert(f.name, raw, f"{ENV_PREFIX}{f.name.upper()}")
+        if flags.get(f.name) is not None:
+            values[f.name] = flags[f.name]
+    if "log_level" in values:
+        values["log_level"] = str(values["log_level"]).lower()
+    return replace(Settings(), **values).validated()
+
+
+def _convert(name: str, raw: str, source: str) -> Any:
+    if name in _INT_FIELDS:
+        try:
+            return int(raw)
+        except ValueError:
+            raise SettingsError(f"{source} must be an integer, got {raw!r}") from None
+    if name == "world":
+        return Path(raw)
+    return raw

@@ -1,0 +1,165 @@
+"""What a Datadog Audit Trail event looks like, and the recipe that builds event ``i`` of an org.
+
+Shapes follow events observed from the real API (see VENDORS.md, Datadog): nested ``attributes`` with
+``evt.name``, ``evt.actor.type``, ``usr.*``, ``org.uuid``, ``action``, ``auth_method``, ``http.*``
+(``status_code`` as a string), ``network.client.ip`` and ``status: "info"``; outer ``tags:
+["source:audit"]``; timestamps with milliseconds and ``Z``.
+"""
+
+from __future__ import annotations
+
+import base64
+from typing import Any, NamedTuple
+
+from mockserver.engine.events import OrgStream
+from mockserver.engine.rng import Rng
+from mockserver.engine.windows import format_iso_ms
+
+
+class Kind(NamedTuple):
+    evt: str
+    service: str
+    action: str
+    method: str
+    path: str  # {id} is replaced by the asset id
+    asset: str | None  # asset type, or None for plain requests
+    message: str  # {email} {asset} {method} {path} {code}
+    weight: int
+
+
+# Weights: most audit traffic is API/UI requests, then logins, then configuration changes.
+KINDS = (
+    Kind("Request", "datadog", "accessed", "GET", "/api/v1/dashboard/{id}", None,
+         "GET request made to {path} by {email} with response {code}", 30),
+    Kind("Request", "datadog", "accessed", "GET", "/api/v2/logs/events", None,
+         "GET request made to {path} by {email} with response {code}", 12),
+    Kind("Request", "datadog", "accessed", "POST", "/api/v1/query", None,
+         "POST request made to {path} by {email} with response {code}", 8),
+    Kind("Authentication", "authentication", "login", "POST", "/account/login", None,
+         "{email} logged in via {auth}", 10),
+    Kind("Authentication", "authentication", "logout", "POST", "/account/logout", None,
+         "{email} logged out", 3),
+    Kind("Dashboard", "dashboard", "created", "POST", "/api/v1/dashboard", "dashboard",
+         "{email} created the dashboard \u201c{asset}\u201d", 3),
+    Kind("Dashboard", "dashboard", "modified", "PUT", "/api/v1/dashboard/{id}", "dashboard",
+         "{email} modified the dashboard \u201c{asset}\u201d", 6),
+    Kind("Dashboard", "dashboard", "deleted", "DELETE", "/api/v1/dashboard/{id}", "dashboard",
+         "{email} deleted the dashboard \u201c{asset}\u201d", 1),
+    Kind("Monitor", "monitor", "created", "POST", "/api/v1/monitor", "monitor",
+         "{email} created the monitor \u201c{asset}\u201d", 2),
+    Kind("Monitor", "monitor", "modified", "PUT", "/api/v1/monitor/{id}", "monitor",
+         "{email} modified the monitor \u201c{asset}\u201d", 5),
+    Kind("Monitor", "monitor", "deleted", "DELETE", "/api/v1/monitor/{id}", "monitor",
+         "{email} deleted the monitor \u201c{asset}\u201d", 1),
+    Kind("Notebook", "notebook", "modified", "PUT", "/api/v1/notebooks/{id}", "notebook",
+         "{email} modified the notebook \u201c{asset}\u201d", 2),
+    Kind("Log Management", "logs", "update_config", "PUT", "/api/v1/logs/config/pipelines/{id}", "logs_pipeline",
+         "{email} modified the log pipeline \u201c{asset}\u201d", 2),
+    Kind("Access Management", "access-management", "created", "POST", "/api/v2/user_invitations", "user",
+         "{email} invited {asset} to the organization", 1),
+    Kind("Access Management", "access-management", "modified", "PATCH", "/api/v2/roles/{id}", "role",
+         "{email} modified the role \u201c{asset}\u201d", 1),
+    Kind("Access Management", "access-management", "created", "POST", "/api/v2/api_keys", "api_key",
+         "{email} created the API key \u201c{asset}\u201d", 1),
+    Kind("Organization Management", "organization", "modified", "PUT", "/api/v1/org/{id}", "organization",
+         "{email} modified the organization settings", 1),
+)
+_TABLE: tuple[Kind, ...] = tuple(kind for kind in KINDS for _ in range(kind.weight))
+
+AGENTS = (
+    "Mozilla/5.0 (Macintosh; Intel Mac OS X 10_15_7) AppleWebKit/605.1.15 (KHTML, like Gecko) Version/17.4 "
+    "Safari/605.1.15",
+    "Mozilla/5.0 (Windows NT 10.0; Win64; x64) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/124.0.0.0 "
+    "Safari/537.36",
+    "Mozilla/5.0 (X11; Linux x86_64; rv:125.0) Gecko/20100101 Firefox/125.0",
+)
+API_AGENTS = ("datadog-api-client-python/2.24.1 (python 3.11.7; os Linux; arch x86_64)",
+              "terraform-provider-datadog/3.39.0 (terraform 1.8.2; terraform-cli 1.8.2) datadog-api-client-go/2.25.0",
+              "curl/8.5.0")
+WORDS = ("Checkout", "Payments", "Edge", "Kafka", "Postgres", "Latency", "Errors", "SLO", "Billing", "Search",
+         "Ingest", "Frontend", "Mobile", "Auth", "Queue", "Cache", "Storage", "Capacity", "Canary", "Core")
+NOUNS = {"dashboard": ("Overview", "Service Health", "Weekly Review", "On-call"),
+         "monitor": ("error rate is high", "p99 latency above SLO", "queue backlog", "disk almost full"),
+         "notebook": ("Postmortem", "Investigation", "Runbook"),
+         "logs_pipeline": ("pipeline", "parser", "processor"),
+         "role": ("Responder", "Read Only", "Billing Admin"),
+         "api_key": ("ci", "terraform", "exporter"),
+         "organization": ("settings",), "user": ("",)}
+
+
+def _assets(stream: OrgStream) -> dict[str, tuple[tuple[str, str], ...]]:
+    """Each asset type's fixed catalogue for this org: (id, name)."""
+    rng = Rng(stream.key ^ 0xA55E7)
+    catalogue: dict[str, tuple[tuple[str, str], ...]] = {}
+    for kind, nouns in NOUNS.items():
+        items = []
+        for n in range(12):
+            if kind == "user":
+                ident, name = rng.uuid4(), f"new.hire{n}@{stream.org.domain}"
+            elif kind == "monitor":
+                ident, name = str(1_000_000 + rng.below(9_000_000)), f"[{rng.choice(WORDS)}] {rng.choice(nouns)}"
+            else:
+                raw = rng.hex(9)
+                ident = f"{raw[:3]}-{raw[3:6]}-{raw[6:9]}"
+                name = f"{rng.choice(WORDS)} {rng.choice(nouns)}".strip()
+            items.append((ident, name))
+        catalogue[kind] = tuple(items)
+    return catalogue
+
+
+def _memo(stream: OrgStream) -> dict[str, Any]:
+    memo = stream.memo
+    if not memo:
+        staff = stream.staff
+        rng = Rng(stream.key ^ 0x0D06)
+        memo["people"] = tuple(
+            (p, {"id": p.id, "email": p.email, "uuid": p.uuid, "name": p.name}) for p in staff.people)
+        memo["org"] = {"uuid": str(stream.org.extra.get("uuid") or rng.uuid4()), "name": stream.org.name}
+        memo["assets"] = _assets(stream)
+    return memo
+
+
+def event_id(ts_ms: int, rng: Rng) -> str:
+    """Shaped like real ids (``AAAAAYxx...``): a version prefix, the timestamp, then random bytes."""
+    raw = b"\x00\x00\x01" + ts_ms.to_bytes(6, "big") + rng.next().to_bytes(8, "big") + rng.next().to_bytes(8, "big")
+    return base64.b64encode(raw + b"AQ").decode().rstrip("=")
+
+
+def make_event(stream: OrgStream, index: int, ts_ms: int, rng: Rng) -> dict[str, Any]:
+    memo = _memo(stream)
+    person, usr = rng.skewed(memo["people"], 2.5)
+    kind: Kind = rng.choice(_TABLE)
+    via_api = kind.evt == "Request" and rng.chance(0.4)
+    auth = "API + App Key" if via_api else "SESSION"
+    asset_id, asset_name = rng.choice(memo["assets"][kind.asset or "dashboard"])
+    path = kind.path.replace("{id}", asset_id)
+    roll = rng.below(100)
+    code = "200" if roll < 93 else ("404" if roll < 97 else ("403" if roll < 99 else "500"))
+    if kind.action in {"created"} and code == "200":
+        code = "201" if kind.method == "POST" else code
+    attributes: dict[str, Any] = {
+        "evt": {"name": kind.evt, "actor": {"type": "USER"}},
+        "usr": usr,
+        "org": memo["org"],
+        "action": kind.action,
+        "auth_method": auth,
+        "http": {"method": kind.method, "status_code": code, "url_details": {"path": path},
+                 "useragent": rng.choice(API_AGENTS if via_api else AGENTS)},
+        "network": {"client": {"ip": rng.choice(person.ips)}},
+        "status": "info",
+    }
+    if kind.asset is not None:
+        attributes["asset"] = {"type": kind.asset, "id": asset_id, "name": asset_name}
+    message = kind.message.format(email=person.email, asset=asset_name, path=path, code=code,
+                                  auth="password" if rng.chance(0.5) else "SAML")
+    return {
+        "id": event_id(ts_ms, rng),
+        "type": "audit",
+        "attributes": {
+            "timestamp": format_iso_ms(ts_ms),
+            "service": kind.service,
+            "message": message,
+            "tags": ["source:audit"],
+            "attributes": attributes,
+        },
+    }

@@ -1,0 +1,205 @@
+"""Datadog Audit Trail: ``GET /api/v2/audit/events`` and ``POST /api/v2/audit/events/search``.
+
+Wire behaviour (VENDORS.md, Datadog; the API reference page in seeds/):
+- both ``DD-API-KEY`` and ``DD-APPLICATION-KEY``; any auth failure, or a key without
+  ``audit_logs_read``, is 403 ``{"errors": ["Forbidden"]}`` (observed);
+- keyset cursors in ``meta.page.after``, shaped like Datadog's: unpadded base64url of
+  ``{"after": "<opaque>"}`` (observed); every non-empty page carries one, and ``links.next``
+  points at the GET endpoint with the query re-encoded, even for a POST search (observed);
+- an empty result is exactly ``{"data": []}`` (observed).
+"""
+
+from __future__ import annotations
+
+import base64
+import binascii
+from collections.abc import Mapping
+from datetime import UTC, tzinfo
+from functools import lru_cache
+from typing import Any
+from urllib.parse import quote
+
+import orjson
+from starlette.responses import Response
+
+from mockserver.engine.auth import HeaderKeys
+from mockserver.engine.events import read_page
+from mockserver.engine.pagination import CursorCodec, CursorState, query_checksum
+from mockserver.engine.render import error_headers, json_bytes, json_response
+from mockserver.engine.rng import stable_key
+from mockserver.engine.vendor import Call, Vendor
+from mockserver.engine.windows import InstantError, Window, parse_instant, parse_timezone
+from mockserver.errors import (
+    BadRequest,
+    InvalidBody,
+    InvalidCursor,
+    InvalidParameter,
+    InvalidQuery,
+    MethodNotAllowed,
+    NotFound,
+    PermissionDenied,
+    TooManyRequests,
+    Unauthenticated,
+    VendorError,
+)
+from mockserver.vendors._datadog_events import make_event
+from mockserver.vendors._datadog_query import QuerySyntaxError, compile_query, matches_all
+
+PERMISSION = "audit_logs_read"
+MAX_LIMIT = 1000
+DEFAULTS = {"query": "*", "from": "now-15m", "to": "now", "sort": "-timestamp", "limit": 10}
+LIST_PATH = "/api/v2/audit/events"
+EMPTY = b'{"data":[]}'
+
+
+def render_error(error: VendorError) -> Response:
+    headers = error_headers(error)
+    if isinstance(error, Unauthenticated | PermissionDenied):
+        return json_response(403, {"errors": ["Forbidden"]}, headers)  # observed: every auth failure
+    if isinstance(error, BadRequest):
+        return json_response(400, {"errors": [error.message]}, headers)
+    if isinstance(error, NotFound):
+        return json_response(404, {"errors": ["Not found"]}, headers)
+    if isinstance(error, MethodNotAllowed):
+        return json_response(405, {"errors": ["Method Not Allowed"]}, headers)
+    if isinstance(error, TooManyRequests):
+        return json_response(429, {"errors": ["Too many requests"]}, headers)
+    return json_response(error.status, {"errors": [error.message]}, headers)
+
+
+@lru_cache(maxsize=512)
+def _predicate(text: str) -> Any:
+    if matches_all(text):
+        return None
+    try:
+        inner = compile_query(text)
+    except QuerySyntaxError as exc:
+        raise InvalidQuery(str(exc)) from None
+    return lambda event: inner(event["attributes"])
+
+
+def _codec(call: Call) -> CursorCodec:
+    codec = call.runtime.state.get("codec")
+    if codec is None:
+        codec = call.runtime.state["codec"] = CursorCodec(call.runtime.seed, "datadog")
+    return codec  # type: ignore[no-any-return]
+
+
+def wrap_cursor(token: str) -> str:
+    """Datadog's shape: unpadded base64url of ``{"after": token}`` (observed)."""
+    return base64.urlsafe_b64encode(orjson.dumps({"after": token})).rstrip(b"=").decode()
+
+
+def unwrap_cursor(cursor: str) -> str:
+    try:
+        decoded = orjson.loads(base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4)))
+    except (binascii.Error, ValueError, orjson.JSONDecodeError):
+        raise InvalidCursor() from None
+    token = decoded.get("after") if isinstance(decoded, dict) else None
+    if not isinstance(token, str):
+        raise InvalidCursor()
+    return token
+
+
+def _instant(text: str, name: str, call: Call, tz: tzinfo) -> int:
+    try:
+        return parse_instant(text, call.now_ms, tz)
+    except InstantError as exc:
+        raise InvalidParameter(name, str(exc)) from None
+
+
+async def list_audit_logs(call: Call) -> Response:
+    p = call.params
+    return _search(call, query=p.get("filter[query]", DEFAULTS["query"]), start=p.get("filter[from]", "now-15m"),
+                   end=p.get("filter[to]", "now"), sort=p.get("sort", DEFAULTS["sort"]),
+                   limit=p.get("page[limit]", DEFAULTS["limit"]), cursor=p.get("page[cursor]"), tz=None)
+
+
+async def search_audit_logs(call: Call) -> Response:
+    body = call.body if call.body is not None else {}
+    if not isinstance(body, Mapping):
+        raise InvalidBody("expected a JSON object")
+    filt = _section(body, "filter")
+    page = _section(body, "page")
+    options = _section(body, "options")
+    tz = None
+    if options.get("timezone") is not None:
+        try:
+            tz = parse_timezone(str(options["timezone"]))
+        except InstantError as exc:
+            raise InvalidBody(str(exc), ("options", "timezone")) from None
+    return _search(call, query=filt.get("query") or DEFAULTS["query"], start=filt.get("from") or "now-15m",
+                   end=filt.get("to") or "now", sort=body.get("sort") or DEFAULTS["sort"],
+                   limit=page.get("limit", DEFAULTS["limit"]), cursor=page.get("cursor"), tz=tz)
+
+
+def _section(body: Mapping[str, Any], name: str) -> Mapping[str, Any]:
+    value = body.get(name)
+    if value is None:
+        return {}
+    if not isinstance(value, Mapping):
+        raise InvalidBody("expected an object", (name,))
+    return value
+
+
+def _search(call: Call, *, query: str, start: str, end: str, sort: str, limit: Any, cursor: str | None,
+            tz: tzinfo | None) -> Response:
+    if PERMISSION not in call.credential.permissions:
+        raise PermissionDenied(PERMISSION)
+    if sort not in ("timestamp", "-timestamp"):
+        raise InvalidParameter("sort", "must be one of timestamp, -timestamp")
+    if not isinstance(limit, int) or isinstance(limit, bool) or not 1 <= limit <= MAX_LIMIT:
+        raise InvalidParameter("page[limit]", f"must be an integer between 1 and {MAX_LIMIT}")
+    stream = call.stream()
+    if stream is None:
+        raise PermissionDenied(PERMISSION)
+    descending = sort == "-timestamp"
+    predicate = _predicate(query)
+    checksum = query_checksum("datadog", call.credential.org_id, query, start, end, sort)
+    codec = _codec(call)
+    if cursor:
+        state = codec.decode(unwrap_cursor(cursor), checksum)
+        window, after = state.window, state.key
+    else:
+        zone = tz or UTC
+        window = Window(_instant(start, "filter[from]", call, zone), _instant(end, "filter[to]", call, zone))
+        after = None
+    visible = stream.visible(window, call.now_ms)
+    page = read_page(stream, visible, after=after, descending=descending, limit=limit, predicate=predicate)
+    if not page.keys:
+        return json_bytes(200, EMPTY)
+    assert page.last_key is not None
+    after_cursor = wrap_cursor(codec.encode(CursorState(page.last_key, window, descending, checksum)))
+    next_query = "&".join(f"{name}={quote(str(value), safe='')}" for name, value in (
+        ("filter[query]", query), ("filter[from]", start), ("filter[to]", end), ("sort", sort),
+        ("page[limit]", limit), ("page[cursor]", after_cursor)))
+    meta = {
+        "elapsed": 1 + page.scanned // 200,  # our choice: derived from the work done, so answers are repeatable
+        "page": {"after": after_cursor},
+        "request_id": _request_id(call, checksum, after, limit),
+        "status": "done",
+        "warnings": [],
+    }
+    tail = orjson.dumps({"next": f"{call.base_url()}{LIST_PATH}?{next_query}"})
+    body = b'{"data":[' + b",".join(page.events) + b'],"links":' + tail + b',"meta":' + orjson.dumps(meta) + b"}"
+    return json_bytes(200, body)
+
+
+def _request_id(call: Call, checksum: int, after: Any, limit: int) -> str:
+    digest = b"".join(stable_key("request-id", call.runtime.seed, checksum, after, limit, call.now_ms, n)
+                      .to_bytes(8, "big") for n in range(4))
+    return base64.urlsafe_b64encode(digest[:30]).decode()
+
+
+VENDOR = Vendor(
+    name="datadog",
+    title="Datadog",
+    spec_file="datadog.yaml",
+    auth=HeaderKeys((("DD-API-KEY", "api_key"), ("DD-APPLICATION-KEY", "app_key"))),
+    retention_days=90,
+    default_events_per_day=2_000,
+    events=make_event,
+    handlers={"ListAuditLogs": list_audit_logs, "SearchAuditLogs": search_audit_logs},
+    render_error=render_error,
+    docs="GET /api/v2/audit/events, POST /api/v2/audit/events/search",
+)
