@@ -101,18 +101,20 @@ def unwrap_cursor(cursor: str) -> str:
     return token
 
 
-def _instant(text: str, name: str, call: Call, tz: tzinfo) -> int:
+def _instant(text: str, name: str, call: Call, tz: tzinfo, in_body: bool) -> int:
     try:
         return parse_instant(text, call.now_ms, tz)
     except InstantError as exc:
-        raise InvalidParameter(name, str(exc)) from None
+        if in_body:
+            raise InvalidBody(str(exc), ("filter", name)) from None
+        raise InvalidParameter(f"filter[{name}]", str(exc)) from None
 
 
 async def list_audit_logs(call: Call) -> Response:
     p = call.params
     return _search(call, query=p.get("filter[query]", DEFAULTS["query"]), start=p.get("filter[from]", "now-15m"),
                    end=p.get("filter[to]", "now"), sort=p.get("sort", DEFAULTS["sort"]),
-                   limit=p.get("page[limit]", DEFAULTS["limit"]), cursor=p.get("page[cursor]"), tz=None)
+                   limit=p.get("page[limit]", DEFAULTS["limit"]), cursor=p.get("page[cursor]"), tz=None, in_body=False)
 
 
 async def search_audit_logs(call: Call) -> Response:
@@ -130,7 +132,7 @@ async def search_audit_logs(call: Call) -> Response:
             raise InvalidBody(str(exc), ("options", "timezone")) from None
     return _search(call, query=filt.get("query") or DEFAULTS["query"], start=filt.get("from") or "now-15m",
                    end=filt.get("to") or "now", sort=body.get("sort") or DEFAULTS["sort"],
-                   limit=page.get("limit", DEFAULTS["limit"]), cursor=page.get("cursor"), tz=tz)
+                   limit=page.get("limit", DEFAULTS["limit"]), cursor=page.get("cursor"), tz=tz, in_body=True)
 
 
 def _section(body: Mapping[str, Any], name: str) -> Mapping[str, Any]:
@@ -143,7 +145,7 @@ def _section(body: Mapping[str, Any], name: str) -> Mapping[str, Any]:
 
 
 def _search(call: Call, *, query: str, start: str, end: str, sort: str, limit: Any, cursor: str | None,
-            tz: tzinfo | None) -> Response:
+            tz: tzinfo | None, in_body: bool) -> Response:
     if PERMISSION not in call.credential.permissions:
         raise PermissionDenied(PERMISSION)
     if sort not in ("timestamp", "-timestamp"):
@@ -162,7 +164,7 @@ def _search(call: Call, *, query: str, start: str, end: str, sort: str, limit: A
         window, after = state.window, state.key
     else:
         zone = tz or UTC
-        window = Window(_instant(start, "filter[from]", call, zone), _instant(end, "filter[to]", call, zone))
+        window = Window(_instant(start, "from", call, zone, in_body), _instant(end, "to", call, zone, in_body))
         after = None
     visible = stream.visible(window, call.now_ms)
     page = read_page(stream, visible, after=after, descending=descending, limit=limit, predicate=predicate)
