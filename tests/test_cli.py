@@ -64,7 +64,8 @@ def test_bad_flags_are_one_line_and_exit_2(args: list[str], message: str) -> Non
 
 def test_a_broken_world_file_is_one_line(tmp_path: Path) -> None:
     world = tmp_path / "world.yaml"
-    world.write_text("datadog:\n  orgs:\n    - {id: a, name: A, credentials: [{id: c, role: r, secrets: {api_key: x}}]}\n")
+    world.write_text("datadog:\n  orgs:\n"
+                     "    - {id: a, name: A, credentials: [{id: c, role: r, secrets: {api_key: x}}]}\n")
     result = run("serve", "--world", str(world))
     assert result.returncode == 2
     assert result.stderr.strip() == ("mockserver: error: world.yaml: datadog.orgs[0].credentials[0]: "

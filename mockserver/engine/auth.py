@@ -22,7 +22,8 @@ MALFORMED: tuple[str, ...] = ("\x00malformed",)  # present but unreadable: never
 
 
 class AuthScheme(Protocol):
-    fields: tuple[str, ...]
+    @property
+    def fields(self) -> tuple[str, ...]: ...
 
     @property
     def description(self) -> str: ...

@@ -18,7 +18,13 @@ from starlette.routing import BaseRoute, Route
 from mockserver.engine.journal import SCOPE_KEY, RequestNote
 from mockserver.engine.spec import Operation, parse_body, parse_params
 from mockserver.engine.vendor import Call, VendorRuntime
-from mockserver.errors import InternalError, InvalidCredentials, MethodNotAllowed, MissingCredentials, VendorError
+from mockserver.errors import (
+    InternalError,
+    InvalidCredentials,
+    MethodNotAllowed,
+    MissingCredentials,
+    VendorError,
+)
 
 log = logging.getLogger("mockserver")
 ALL_METHODS = ["GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS", "TRACE"]

@@ -125,7 +125,7 @@ def parse_world(data: object, secret_fields: Mapping[str, tuple[str, ...]], sour
             known = ", ".join(sorted(secret_fields))
             raise reader.fail(str(vendor), f"unknown vendor (known: {known})")
         section = reader.mapping(vendor_data, vendor)
-        org_list = []
+        org_list: list[Org] = []
         for n, raw in enumerate(reader.items(section.get("orgs"), f"{vendor}.orgs")):
             where = f"{vendor}.orgs[{n}]"
             org = _parse_org(reader, vendor, reader.mapping(raw, where), where, secret_fields[vendor])
@@ -134,7 +134,8 @@ def parse_world(data: object, secret_fields: Mapping[str, tuple[str, ...]], sour
             for cred in org.credentials:
                 fingerprint = (vendor, tuple(cred.secrets[f] for f in secret_fields[vendor]))
                 if fingerprint in seen_secrets:
-                    raise reader.fail(where, f"credential {cred.id!r} reuses the secrets of {seen_secrets[fingerprint]!r}")
+                    owner = seen_secrets[fingerprint]
+                    raise reader.fail(where, f"credential {cred.id!r} reuses the secrets of {owner!r}")
                 seen_secrets[fingerprint] = cred.id
             org_list.append(org)
         orgs[vendor] = tuple(org_list)

@@ -47,7 +47,7 @@ from mockserver.vendors._datadog_query import QuerySyntaxError, compile_query, m
 
 PERMISSION = "audit_logs_read"
 MAX_LIMIT = 1000
-DEFAULTS = {"query": "*", "from": "now-15m", "to": "now", "sort": "-timestamp", "limit": 10}
+DEFAULT_LIMIT = 10
 LIST_PATH = "/api/v2/audit/events"
 EMPTY = b'{"data":[]}'
 
@@ -82,7 +82,7 @@ def _codec(call: Call) -> CursorCodec:
     codec = call.runtime.state.get("codec")
     if codec is None:
         codec = call.runtime.state["codec"] = CursorCodec(call.runtime.seed, "datadog")
-    return codec  # type: ignore[no-any-return]
+    return codec
 
 
 def wrap_cursor(token: str) -> str:
@@ -112,9 +112,9 @@ def _instant(text: str, name: str, call: Call, tz: tzinfo, in_body: bool) -> int
 
 async def list_audit_logs(call: Call) -> Response:
     p = call.params
-    return _search(call, query=p.get("filter[query]", DEFAULTS["query"]), start=p.get("filter[from]", "now-15m"),
-                   end=p.get("filter[to]", "now"), sort=p.get("sort", DEFAULTS["sort"]),
-                   limit=p.get("page[limit]", DEFAULTS["limit"]), cursor=p.get("page[cursor]"), tz=None, in_body=False)
+    return _search(call, query=p.get("filter[query]", "*"), start=p.get("filter[from]", "now-15m"),
+                   end=p.get("filter[to]", "now"), sort=p.get("sort", "-timestamp"),
+                   limit=p.get("page[limit]", DEFAULT_LIMIT), cursor=p.get("page[cursor]"), tz=None, in_body=False)
 
 
 async def search_audit_logs(call: Call) -> Response:
@@ -130,9 +130,9 @@ async def search_audit_logs(call: Call) -> Response:
             tz = parse_timezone(str(options["timezone"]))
         except InstantError as exc:
             raise InvalidBody(str(exc), ("options", "timezone")) from None
-    return _search(call, query=filt.get("query") or DEFAULTS["query"], start=filt.get("from") or "now-15m",
-                   end=filt.get("to") or "now", sort=body.get("sort") or DEFAULTS["sort"],
-                   limit=page.get("limit", DEFAULTS["limit"]), cursor=page.get("cursor"), tz=tz, in_body=True)
+    return _search(call, query=filt.get("query") or "*", start=filt.get("from") or "now-15m",
+                   end=filt.get("to") or "now", sort=body.get("sort") or "-timestamp",
+                   limit=page.get("limit", DEFAULT_LIMIT), cursor=page.get("cursor"), tz=tz, in_body=True)
 
 
 def _section(body: Mapping[str, Any], name: str) -> Mapping[str, Any]:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import itertools
 from typing import Any
 
 import orjson
@@ -41,7 +42,7 @@ def brute_force(stream: OrgStream, window: Window) -> list[int]:
 def test_timestamps_strictly_increase_with_index() -> None:
     stream = make_stream(per_day=86_400_000)  # one event per millisecond: the densest allowed
     stamps = [stream.ts(i) for i in range(10_000_000, 10_002_000)]
-    assert all(a < b for a, b in zip(stamps, stamps[1:], strict=False))
+    assert all(a < b for a, b in itertools.pairwise(stamps))
 
 
 @settings(max_examples=100)

@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+import contextlib
 from datetime import UTC, timedelta, timezone
 
 import pytest
@@ -80,10 +81,8 @@ def test_format_then_parse_round_trips_to_the_millisecond(moment: object) -> Non
 
 @given(st.text(max_size=40))
 def test_any_text_parses_or_raises_instant_error(text: str) -> None:
-    try:
+    with contextlib.suppress(InstantError):
         parse_instant(text, NOW)
-    except InstantError:
-        pass
 
 
 def test_window() -> None:

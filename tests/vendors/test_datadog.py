@@ -152,8 +152,9 @@ def test_plain_dates_and_half_open_windows(client: TestClient) -> None:
 # -- bad input -----------------------------------------------------------------------------------------------
 @pytest.mark.mock_only
 @pytest.mark.parametrize(("params", "words"), [
-    ({"page[limit]": 0}, "page[limit]"), ({"page[limit]": 1001}, "page[limit]"), ({"page[limit]": "ten"}, "page[limit]"),
-    ({"sort": "newest"}, "sort"), ({"filter[from]": "yesterday"}, "filter[from]"), ({"filter[to]": "2024-13-01"}, "filter[to]"),
+    ({"page[limit]": 0}, "page[limit]"), ({"page[limit]": 1001}, "page[limit]"),
+    ({"page[limit]": "ten"}, "page[limit]"), ({"sort": "newest"}, "sort"),
+    ({"filter[from]": "yesterday"}, "filter[from]"), ({"filter[to]": "2024-13-01"}, "filter[to]"),
     ({"filter[query]": "(unbalanced"}, "Invalid query"), ({"page[cursor]": "not-a-cursor"}, "cursor"),
 ])
 def test_bad_parameters_get_400_with_errors(client: TestClient, params: dict[str, Any], words: str) -> None:
