@@ -8,7 +8,6 @@ Shapes follow events observed from the real API (see VENDORS.md, Datadog): neste
 
 from __future__ import annotations
 
-import base64
 from typing import Any, NamedTuple
 
 from mockserver.engine.events import OrgStream
@@ -119,10 +118,20 @@ def _memo(stream: OrgStream) -> dict[str, Any]:
     return memo
 
 
+_ALNUM = "0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz"
+
+
 def event_id(ts_ms: int, rng: Rng) -> str:
-    """Shaped like real ids (``AAAAAYxx...``): a version prefix, the timestamp, then random bytes."""
-    raw = b"\x00\x00\x01" + ts_ms.to_bytes(6, "big") + rng.next().to_bytes(8, "big") + rng.next().to_bytes(8, "big")
-    return base64.b64encode(raw + b"AQ").decode().rstrip("=")
+    """Shaped like real ids (``AAAAAWgN8Xwgr1vKDQAAAABBV2dO...``, 50 letters and digits, no ``+`` or ``/``):
+    a fixed prefix, the timestamp, then random characters."""
+    stamp = ""
+    value = ts_ms
+    for _ in range(8):
+        value, digit = divmod(value, 62)
+        stamp = _ALNUM[digit] + stamp
+    tail = "".join(_ALNUM[(word >> shift) % 62] for word in (rng.next(), rng.next(), rng.next(), rng.next())
+                   for shift in range(0, 54, 6))
+    return "AAAAAY" + stamp + tail
 
 
 def make_event(stream: OrgStream, index: int, ts_ms: int, rng: Rng) -> dict[str, Any]:

@@ -84,7 +84,8 @@ def test_event_shape_is_the_real_one(client: TestClient) -> None:
     assert set(body["meta"]) == {"elapsed", "page", "request_id", "status", "warnings"}
     assert body["meta"]["status"] == "done" and body["meta"]["warnings"] == []
     for event in body["data"]:
-        assert event["type"] == "audit" and event["id"]
+        assert event["type"] == "audit"
+        assert event["id"].isalnum() and len(event["id"]) == 50  # URL-safe, like the reference's example ids
         outer = event["attributes"]
         assert set(outer) == {"timestamp", "service", "message", "tags", "attributes"}
         assert outer["tags"] == ["source:audit"]
