@@ -20,7 +20,7 @@ import heapq
 from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass
 from functools import cached_property
-from typing import Any, Protocol
+from typing import Any, Generic, Protocol, TypeVar
 
 import orjson
 
@@ -31,6 +31,8 @@ from mockserver.engine.windows import DAY_MS, Window
 from mockserver.engine.world import Org
 
 Key = tuple[int, int, int]
+K = TypeVar("K")
+V = TypeVar("V")
 GENERATED, INJECTED = 0, 1
 MAX_EVENTS_PER_DAY = DAY_MS  # one event per millisecond keeps timestamps strictly increasing
 
@@ -41,23 +43,24 @@ class EventFactory(Protocol):
     def __call__(self, stream: OrgStream, index: int, ts_ms: int, rng: Rng) -> dict[str, Any]: ...
 
 
-class EventCache:
-    """Rendered events as JSON bytes, bounded; first in, first out (cheap, and pages are re-read in order)."""
+class BoundedCache(Generic[K, V]):
+    """A dict with a size bound; first in, first out (cheap, and pages are re-read in order)."""
 
     def __init__(self, max_entries: int) -> None:
         self.max_entries = max_entries
-        self._data: dict[tuple[int, int], bytes] = {}
+        self._data: dict[K, V] = {}
 
-    def get(self, key: tuple[int, int]) -> bytes | None:
+    def get(self, key: K) -> V | None:
         return self._data.get(key)
 
-    def put(self, key: tuple[int, int], value: bytes) -> None:
+    def put(self, key: K, value: V) -> None:
+        if self.max_entries <= 0:
+            return
         data = self._data
-        if len(data) >= self.max_entries > 0:
+        if len(data) >= self.max_entries:
             for stale in list(data)[: max(1, self.max_entries // 8)]:
                 del data[stale]
-        if self.max_entries > 0:
-            data[key] = value
+        data[key] = value
 
     def __len__(self) -> int:
         return len(self._data)
@@ -88,6 +91,8 @@ class OrgStream:
         self.key = stable_key(corpus.seed, org.vendor, org.id)
         self.memo: dict[str, Any] = {}  # per-org values a vendor factory precomputes once
         self._injected = _Injected(keys=[], events={})
+        self.version = 0
+        """Bumped whenever the stream's content changes other than by the clock (injections, reset)."""
 
     @cached_property
     def staff(self) -> Staff:
@@ -186,10 +191,12 @@ class OrgStream:
         key = (ts_ms, INJECTED, seq)
         bisect.insort(self._injected.keys, key)
         self._injected.events[seq] = orjson.dumps(event)
+        self.version += 1
         return key
 
     def clear_injected(self) -> None:
         self._injected = _Injected(keys=[], events={})
+        self.version += 1
 
 
 class Corpus:
@@ -198,7 +205,9 @@ class Corpus:
     def __init__(self, seed: int, clock: Clock, cache_entries: int = 50_000) -> None:
         self.seed = seed
         self.clock = clock
-        self.cache = EventCache(cache_entries)
+        self.cache: BoundedCache[tuple[int, int], bytes] = BoundedCache(cache_entries)
+        self.pages: BoundedCache[tuple[Any, ...], bytes] = BoundedCache(min(cache_entries, 2_048))
+        """Whole answers, for vendors that cache them; keys must include the stream's ``version``."""
         self._streams: dict[tuple[str, str], OrgStream] = {}
         self._injections = 0
 

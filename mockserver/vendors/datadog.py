@@ -23,7 +23,7 @@ import orjson
 from starlette.responses import Response
 
 from mockserver.engine.auth import HeaderKeys
-from mockserver.engine.events import read_page
+from mockserver.engine.events import Key, OrgStream, read_page
 from mockserver.engine.pagination import CursorCodec, CursorState, query_checksum
 from mockserver.engine.render import error_headers, json_bytes, json_response
 from mockserver.engine.rng import stable_key
@@ -167,11 +167,26 @@ def _search(call: Call, *, query: str, start: str, end: str, sort: str, limit: A
         window = Window(_instant(start, "from", call, zone, in_body), _instant(end, "to", call, zone, in_body))
         after = None
     visible = stream.visible(window, call.now_ms)
+    base_url = call.base_url()
+    cache_key = (stream.number, stream.version, base_url, query, start, end, sort, limit, cursor, window, visible)
+    cached = stream.corpus.pages.get(cache_key)
+    if cached is not None:
+        return json_bytes(200, cached)
+    body = _render(call, stream, visible, window, after, descending, limit, predicate, checksum,
+                   (query, start, end, sort), base_url)
+    stream.corpus.pages.put(cache_key, body)
+    return json_bytes(200, body)
+
+
+def _render(call: Call, stream: OrgStream, visible: Window, window: Window, after: Key | None, descending: bool,
+            limit: int, predicate: Any, checksum: int, raw: tuple[str, str, str, str], base_url: str) -> bytes:
+    """The answer's bytes: a page of events, the cursor after it and the link to the next page."""
+    query, start, end, sort = raw
     page = read_page(stream, visible, after=after, descending=descending, limit=limit, predicate=predicate)
     if not page.keys:
-        return json_bytes(200, EMPTY)
+        return EMPTY
     assert page.last_key is not None
-    after_cursor = wrap_cursor(codec.encode(CursorState(page.last_key, window, descending, checksum)))
+    after_cursor = wrap_cursor(_codec(call).encode(CursorState(page.last_key, window, descending, checksum)))
     next_query = "&".join(f"{name}={quote(str(value), safe='')}" for name, value in (
         ("filter[query]", query), ("filter[from]", start), ("filter[to]", end), ("sort", sort),
         ("page[limit]", limit), ("page[cursor]", after_cursor)))
@@ -182,13 +197,12 @@ def _search(call: Call, *, query: str, start: str, end: str, sort: str, limit: A
         "status": "done",
         "warnings": [],
     }
-    tail = orjson.dumps({"next": f"{call.base_url()}{LIST_PATH}?{next_query}"})
-    body = b'{"data":[' + b",".join(page.events) + b'],"links":' + tail + b',"meta":' + orjson.dumps(meta) + b"}"
-    return json_bytes(200, body)
+    tail = orjson.dumps({"next": f"{base_url}{LIST_PATH}?{next_query}"})
+    return b'{"data":[' + b",".join(page.events) + b'],"links":' + tail + b',"meta":' + orjson.dumps(meta) + b"}"
 
 
 def _request_id(call: Call, checksum: int, after: Any, limit: int) -> str:
-    digest = b"".join(stable_key("request-id", call.runtime.seed, checksum, after, limit, call.now_ms, n)
+    digest = b"".join(stable_key("request-id", call.runtime.seed, checksum, after, limit, n)
                       .to_bytes(8, "big") for n in range(4))
     return base64.urlsafe_b64encode(digest[:30]).decode()
 
