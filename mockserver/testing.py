@@ -24,7 +24,15 @@ import pytest
 from mockserver.app import create_app
 from mockserver.settings import Settings
 
-__all__ = ["LiveServer", "mock_server", "mock_settings"]
+__all__ = [
+    "LiveServer",
+    "conformance_headers",
+    "conformance_operations",
+    "conformance_schema",
+    "generation_spec",
+    "mock_server",
+    "mock_settings",
+]
 
 DEFAULT_NOW = "2024-05-01T12:00:00Z"
 
@@ -98,3 +106,72 @@ def mock_server(mock_settings: Settings) -> Iterator[LiveServer]:
     """A live mock server for one test, stopped afterwards."""
     with LiveServer(mock_settings) as server:
         yield server
+
+
+# -- conformance (schemathesis) -----------------------------------------------------------------------------
+GENERATE_PATTERN = "x-generate-pattern"
+"""A pattern the suite generates valid values from, which the server does not enforce (its own parser is
+more lenient, e.g. the full Datadog search syntax or every calendar date)."""
+SERVER_MINTED = "x-server-minted"
+"""Marks a parameter or property only the server can produce a valid value for (cursors)."""
+
+
+def generation_spec(document: Any) -> Any:
+    """``document`` with generation hints applied, for positive testing: ``x-generate-pattern`` becomes
+    ``pattern`` and server-minted parameters and properties are dropped."""
+    if isinstance(document, list):
+        return [generation_spec(item) for item in document
+                if not (isinstance(item, dict) and item.get(SERVER_MINTED))]
+    if not isinstance(document, dict):
+        return document
+    out = {}
+    for key, value in document.items():
+        if key == "properties" and isinstance(value, dict):
+            out[key] = {name: generation_spec(sub) for name, sub in value.items()
+                        if not (isinstance(sub, dict) and sub.get(SERVER_MINTED))}
+        else:
+            out[key] = generation_spec(value)
+    if GENERATE_PATTERN in out:
+        out["pattern"] = out.pop(GENERATE_PATTERN)
+    return out
+
+
+def conformance_operations() -> list[tuple[str, str]]:
+    """(vendor, operationId) of every discovered vendor's spec."""
+    from mockserver.data import spec_path
+    from mockserver.engine.spec import load_spec
+    from mockserver.vendors import discover
+
+    return [(vendor.name, op.operation_id) for vendor in discover()
+            for op in load_spec(spec_path(vendor.spec_file)).operations]
+
+
+def conformance_schema(vendor: str, mode: str, settings: Settings | None = None) -> tuple[Any, Any]:
+    """A schemathesis schema of ``vendor``'s spec bound in process to a fresh app, for ``mode``
+    (``positive``: generation hints applied; ``negative``: the spec as served)."""
+    import copy
+
+    import schemathesis
+    import yaml
+
+    from mockserver.data import spec_path
+    from mockserver.vendors import by_name
+
+    app = create_app(settings or Settings(now=DEFAULT_NOW, log_level="warning"))
+    raw = yaml.safe_load(spec_path(by_name()[vendor].spec_file).read_text(encoding="utf-8"))
+    document = generation_spec(raw) if mode == "positive" else copy.deepcopy(raw)
+    schema = schemathesis.openapi.from_dict(document)
+    # Auth comes from the world (conformance_headers), not from generated header values: otherwise most
+    # negative cases stop at the 403 and never reach the parameters they were meant to break.
+    schema.config.generation.update(with_security_parameters=False)
+    schema.app = app
+    return schema, app
+
+
+def conformance_headers(app: Any, vendor: str) -> dict[str, str]:
+    """Auth headers of the first credential of the vendor's first org (the world lists an admin first)."""
+    runtime = app.state.mock.runtimes[vendor]
+    for org in runtime.orgs.values():
+        for cred in org.credentials:
+            return dict(runtime.vendor.auth.headers_for(cred.secrets))
+    raise LookupError(f"the world has no credential for {vendor}")

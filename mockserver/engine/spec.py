@@ -190,8 +190,10 @@ def parse_params(op: Operation, query: Mapping[str, list[str]], path: Mapping[st
         try:
             if param.kind == "array":
                 value: Any = [_coerce(v, param.item_kind or "string") for v in raw_values]
+            elif len(raw_values) > 1:
+                raise ValueError("was given more than once")
             else:
-                value = _coerce(raw_values[-1], param.kind)
+                value = _coerce(raw_values[0], param.kind)
         except ValueError as exc:
             raise InvalidParameter(param.name, str(exc)) from None
         values[param.name] = check(param, value)

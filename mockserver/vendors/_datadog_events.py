@@ -136,11 +136,12 @@ _NO_SYMBOLS = bytes.maketrans(b"+/", b"Xk")
 _B64 = base64.b64encode
 
 
-def event_id(ts_ms: int, rng: Rng) -> str:
+def event_id(ts_ms: int, draws: tuple[int, int, int]) -> str:
     """Shaped like real ids (``AAAAAWgN8Xwgr1vKDQAAAABBV2dO...``: 50 letters and digits, no ``+`` or ``/``):
-    a fixed prefix, the timestamp, then random characters."""
-    raw = ts_ms.to_bytes(6, "big") + rng.next().to_bytes(8, "big") + rng.next().to_bytes(8, "big") \
-        + rng.next().to_bytes(8, "big") + rng.next().to_bytes(8, "big")[:3]
+    a fixed prefix, the timestamp, then 27 bytes of the event's random draws."""
+    first, second, third = draws
+    raw = ts_ms.to_bytes(6, "big") + first.to_bytes(8, "big") + second.to_bytes(8, "big") + third.to_bytes(8, "big") \
+        + (third ^ first).to_bytes(8, "big")[:3]
     return "AAAAAY" + _B64(raw).translate(_NO_SYMBOLS).decode()  # 33 bytes: 44 characters, no padding
 
 
@@ -173,7 +174,7 @@ def make_event(stream: OrgStream, index: int, ts_ms: int, rng: Rng) -> dict[str,
     message = kind.message.format(email=person.email, asset=asset_name, path=path, code=code,
                                   auth="password" if (second >> 40) & 1 else "SAML")
     return {
-        "id": event_id(ts_ms, rng),
+        "id": event_id(ts_ms, (first, second, rng.next())),
         "type": "audit",
         "attributes": {
             "timestamp": format_iso_ms(ts_ms),

@@ -55,6 +55,7 @@ def test_params_are_coerced_defaulted_and_validated(op) -> None:  # type: ignore
     ({"page[limit]": ["101"]}, "page[limit]", "greater than the maximum of 100"),
     ({"page[limit]": ["ten"]}, "page[limit]", "must be an integer"),
     ({"flag": ["maybe"]}, "flag", "must be true or false"),
+    ({"page[limit]": ["5", "6"]}, "page[limit]", "was given more than once"),
 ])
 def test_bad_params_name_the_parameter(op, query, name, reason) -> None:  # type: ignore[no-untyped-def]
     with pytest.raises(InvalidParameter) as info:
