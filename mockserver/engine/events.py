@@ -59,7 +59,7 @@ class BoundedCache(Generic[K, V]):
         data = self._data
         if len(data) >= self.max_entries:
             for stale in list(data)[: max(1, self.max_entries // 8)]:
-                del data[stale]
+                data.pop(stale, None)  # pop, not del: a worker thread may have evicted it already
         data[key] = value
 
     def __len__(self) -> int:
@@ -183,8 +183,17 @@ class OrgStream:
         return cached
 
     def event(self, key: Key) -> dict[str, Any]:
+        """The event as a client sees it (decoded from the served bytes)."""
         decoded: dict[str, Any] = orjson.loads(self.event_bytes(key))
         return decoded
+
+    def event_dict(self, key: Key) -> dict[str, Any]:
+        """The event as a fresh dict, without touching the cache: for scans that only look."""
+        ts, source, seq = key
+        cached = self.corpus.cache.get((self.number, seq)) if source == GENERATED else None
+        if source == INJECTED or cached is not None:
+            return self.event(key)
+        return self.factory(self, seq, ts, Rng(mix64(self.key + seq)))
 
     def inject(self, ts_ms: int, event: Mapping[str, Any]) -> Key:
         seq = self.corpus.next_injection()
@@ -240,25 +249,47 @@ class Page:
     keys: list[Key]
     events: list[bytes]
     scanned: int
+    resume_after: Key | None
+    """Where the next page starts: the last event shown, or the last event examined when the scan
+    budget ran out first (then ``exhausted`` is True and the page may be short, even empty)."""
+    exhausted: bool = False
 
     @property
     def last_key(self) -> Key | None:
         return self.keys[-1] if self.keys else None
 
 
+DEFAULT_SCAN_BUDGET = 500_000
+
+
 def read_page(stream: OrgStream, window: Window, *, after: Key | None, descending: bool, limit: int,
-              predicate: Predicate | None = None) -> Page:
-    """Up to ``limit`` events of ``window`` after ``after`` that satisfy ``predicate``, in order."""
+              predicate: Predicate | None = None, scan_budget: int = DEFAULT_SCAN_BUDGET) -> Page:
+    """Up to ``limit`` events of ``window`` after ``after`` that satisfy ``predicate``, in order.
+
+    A filtered scan examines at most ``scan_budget`` events (a query that matches nothing in a large
+    window would otherwise hold the server for minutes); the page then says where to resume.
+    """
     keys: list[Key] = []
     events: list[bytes] = []
     scanned = 0
+    last: Key | None = after
+    if predicate is None:
+        for key in stream.keys(window, after, descending):
+            keys.append(key)
+            events.append(stream.event_bytes(key))
+            if len(keys) >= limit:
+                break
+        return Page(keys=keys, events=events, scanned=len(keys), resume_after=keys[-1] if keys else after)
     for key in stream.keys(window, after, descending):
         scanned += 1
-        raw = stream.event_bytes(key)
-        if predicate is not None and not predicate(orjson.loads(raw)):
-            continue
-        keys.append(key)
-        events.append(raw)
-        if len(keys) >= limit:
-            break
-    return Page(keys=keys, events=events, scanned=scanned)
+        last = key
+        # Match on the event itself; only matches are serialised and cached, so a scan does not evict
+        # the pages clients are reading.
+        if predicate(stream.event_dict(key)):
+            keys.append(key)
+            events.append(stream.event_bytes(key))
+            if len(keys) >= limit:
+                break
+        if scanned >= scan_budget:
+            return Page(keys=keys, events=events, scanned=scanned, resume_after=last, exhausted=True)
+    return Page(keys=keys, events=events, scanned=scanned, resume_after=keys[-1] if keys else last)

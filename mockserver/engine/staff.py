@@ -6,6 +6,7 @@ runs here only, never per request.
 
 from __future__ import annotations
 
+import threading
 from dataclasses import dataclass
 
 from mockserver.engine.rng import Rng, stable_key
@@ -43,7 +44,16 @@ def _get_faker() -> object:
     return _faker
 
 
+_LOCK = threading.Lock()
+
+
 def make_staff(seed: int, org: Org) -> Staff:
+    """The same staff for the same seed and org, whichever thread asks first (Faker is shared state)."""
+    with _LOCK:
+        return _make_staff(seed, org)
+
+
+def _make_staff(seed: int, org: Org) -> Staff:
     faker = _get_faker()
     key = stable_key(seed, org.vendor, org.id, "staff")
     faker.seed_instance(key)  # type: ignore[attr-defined]

@@ -112,6 +112,7 @@ def _memo(stream: OrgStream) -> dict[str, Any]:
     asset catalogue, and the constant sub-objects events share (orjson serialises shared dicts fine)."""
     memo = stream.memo
     if not memo:
+        memo = {}  # filled privately, published in one update: a worker thread may be rendering too
         staff = stream.staff
         rng = Rng(stream.key ^ 0x0D06)
         memo["people"] = tuple(
@@ -123,6 +124,7 @@ def _memo(stream: OrgStream) -> dict[str, Any]:
         memo["assets"] = {kind: tuple((ident, name, {"type": kind, "id": ident, "name": name})
                                       for ident, name in items)
                           for kind, items in _assets(stream).items()}
+        stream.memo.update(memo)
     return memo
 
 

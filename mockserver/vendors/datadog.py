@@ -19,6 +19,7 @@ from functools import lru_cache
 from typing import Any
 from urllib.parse import quote
 
+import anyio.to_thread
 import orjson
 from starlette.responses import Response
 
@@ -50,6 +51,15 @@ MAX_LIMIT = 1000
 DEFAULT_LIMIT = 10
 LIST_PATH = "/api/v2/audit/events"
 EMPTY = b'{"data":[]}'
+SCAN_BUDGET = 200_000
+"""Events a filtered search examines per request before answering with what it has (our choice)."""
+TIMEOUT_WARNING = {
+    "code": "timeout",
+    "title": "The query took too long; results are partial",
+    "detail": f"examined {SCAN_BUDGET} events without filling the page; continue with meta.page.after",
+}
+BIG_SCAN = 20_000
+"""A filtered search over more events than this runs in a worker thread, so the server keeps answering."""
 
 
 def render_error(error: VendorError) -> Response:
@@ -112,7 +122,7 @@ def _instant(text: str, name: str, call: Call, tz: tzinfo, in_body: bool) -> int
 
 async def list_audit_logs(call: Call) -> Response:
     p = call.params
-    return _search(call, query=p.get("filter[query]", "*"), start=p.get("filter[from]", "now-15m"),
+    return await _search(call, query=p.get("filter[query]", "*"), start=p.get("filter[from]", "now-15m"),
                    end=p.get("filter[to]", "now"), sort=p.get("sort", "-timestamp"),
                    limit=p.get("page[limit]", DEFAULT_LIMIT), cursor=p.get("page[cursor]"), tz=None, in_body=False)
 
@@ -130,7 +140,7 @@ async def search_audit_logs(call: Call) -> Response:
             tz = parse_timezone(str(options["timezone"]))
         except InstantError as exc:
             raise InvalidBody(str(exc), ("options", "timezone")) from None
-    return _search(call, query=filt.get("query") or "*", start=filt.get("from") or "now-15m",
+    return await _search(call, query=filt.get("query") or "*", start=filt.get("from") or "now-15m",
                    end=filt.get("to") or "now", sort=body.get("sort") or "-timestamp",
                    limit=page.get("limit", DEFAULT_LIMIT), cursor=page.get("cursor"), tz=tz, in_body=True)
 
@@ -144,7 +154,7 @@ def _section(body: Mapping[str, Any], name: str) -> Mapping[str, Any]:
     return value
 
 
-def _search(call: Call, *, query: str, start: str, end: str, sort: str, limit: Any, cursor: str | None,
+async def _search(call: Call, *, query: str, start: str, end: str, sort: str, limit: Any, cursor: str | None,
             tz: tzinfo | None, in_body: bool) -> Response:
     if PERMISSION not in call.credential.permissions:
         raise PermissionDenied(PERMISSION)
@@ -172,8 +182,12 @@ def _search(call: Call, *, query: str, start: str, end: str, sort: str, limit: A
     cached = stream.corpus.pages.get(cache_key)
     if cached is not None:
         return json_bytes(200, cached)
-    body = _render(call, stream, visible, window, after, descending, limit, predicate, checksum,
-                   (query, start, end, sort), base_url)
+    args = (call, stream, visible, window, after, descending, limit, predicate, checksum, (query, start, end, sort),
+            base_url)
+    if predicate is not None and stream.count(visible) > BIG_SCAN:
+        body = await anyio.to_thread.run_sync(_render, *args)
+    else:
+        body = _render(*args)
     stream.corpus.pages.put(cache_key, body)
     return json_bytes(200, body)
 
@@ -182,11 +196,11 @@ def _render(call: Call, stream: OrgStream, visible: Window, window: Window, afte
             limit: int, predicate: Any, checksum: int, raw: tuple[str, str, str, str], base_url: str) -> bytes:
     """The answer's bytes: a page of events, the cursor after it and the link to the next page."""
     query, start, end, sort = raw
-    page = read_page(stream, visible, after=after, descending=descending, limit=limit, predicate=predicate)
-    if not page.keys:
+    page = read_page(stream, visible, after=after, descending=descending, limit=limit, predicate=predicate,
+                     scan_budget=SCAN_BUDGET)
+    if page.resume_after is None or (not page.keys and not page.exhausted):
         return EMPTY
-    assert page.last_key is not None
-    after_cursor = wrap_cursor(_codec(call).encode(CursorState(page.last_key, window, descending, checksum)))
+    after_cursor = wrap_cursor(_codec(call).encode(CursorState(page.resume_after, window, descending, checksum)))
     next_query = "&".join(f"{name}={quote(str(value), safe='')}" for name, value in (
         ("filter[query]", query), ("filter[from]", start), ("filter[to]", end), ("sort", sort),
         ("page[limit]", limit), ("page[cursor]", after_cursor)))
@@ -194,8 +208,8 @@ def _render(call: Call, stream: OrgStream, visible: Window, window: Window, afte
         "elapsed": 1 + page.scanned // 200,  # our choice: derived from the work done, so answers are repeatable
         "page": {"after": after_cursor},
         "request_id": _request_id(call, checksum, after, limit),
-        "status": "done",
-        "warnings": [],
+        "status": "timeout" if page.exhausted else "done",
+        "warnings": [TIMEOUT_WARNING] if page.exhausted else [],
     }
     tail = orjson.dumps({"next": f"{base_url}{LIST_PATH}?{next_query}"})
     return b'{"data":[' + b",".join(page.events) + b'],"links":' + tail + b',"meta":' + orjson.dumps(meta) + b"}"

@@ -274,3 +274,31 @@ def test_retention_is_90_days(client: TestClient) -> None:
                                                      "sort": "timestamp", "page[limit]": 1}).json()
     first = parse_instant(answer["data"][0]["attributes"]["timestamp"], 0)
     assert NOW_MS - 90 * 86_400_000 <= first < NOW_MS - 89 * 86_400_000
+
+
+@pytest.mark.vendor_documented("Datadog API reference: meta.status done|timeout, warnings mean partial results")
+def test_a_sparse_query_answers_partial_pages_that_resume_exactly(monkeypatch: pytest.MonkeyPatch) -> None:
+    from mockserver.vendors import datadog
+
+    monkeypatch.setattr(datadog, "SCAN_BUDGET", 40)
+    query = '@evt.name:"Organization Management" OR @action:deleted'
+    with make_client() as c:
+        stream = c.app.state.mock.runtimes["datadog"].streams["acme"]  # type: ignore[attr-defined]
+        window = stream.visible(Window(NOW_MS - 6 * 3_600_000, NOW_MS), NOW_MS)
+        expected = [e["id"] for e in map(stream.event, stream.keys(window, descending=True))
+                    if e["attributes"]["attributes"]["evt"]["name"] == "Organization Management"
+                    or e["attributes"]["attributes"]["action"] == "deleted"]
+        assert 3 <= len(expected) < stream.count(window) / 10
+        params: dict[str, Any] = {"filter[from]": "now-6h", "filter[query]": query, "page[limit]": 1000}
+        got, statuses = [], set()
+        for _ in range(1_000):
+            body = c.get(LIST, headers=ADMIN, params=params).json()
+            if "meta" not in body:
+                break
+            statuses.add(body["meta"]["status"])
+            if body["meta"]["status"] == "timeout":
+                assert body["meta"]["warnings"][0]["code"] == "timeout"
+            got.extend(event["id"] for event in body["data"])
+            params["page[cursor]"] = body["meta"]["page"]["after"]
+    assert got == expected
+    assert statuses == {"timeout", "done"} or statuses == {"timeout"}
