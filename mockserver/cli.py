@@ -164,6 +164,7 @@ def _url_host(host: str) -> str:
 
 
 def startup_banner(server: Any, base: str) -> str:
+    """One line for the server, then one line per vendor: its base URL and how to authenticate."""
     settings: Settings = server.settings
     clock = f"frozen at {settings.now}" if settings.now else "real time"
     lines = [f"audit-mockserver {__version__} listening on {base} (seed {settings.seed}, clock {clock})"]
@@ -173,8 +174,8 @@ def startup_banner(server: Any, base: str) -> str:
         orgs = list(runtime.orgs.values())
         if orgs and orgs[0].credentials:
             headers = vendor.auth.headers_for(orgs[0].credentials[0].secrets)
-            example = " e.g. " + " ".join(f"-H {shlex.quote(f'{k}: {v}')}" for k, v in headers.items())
-        lines.append(f"  {name:<9} {base}{vendor.path_prefix}  ({vendor.docs})")
-        lines.append(f"  {'':<9} auth: {vendor.auth.description};{example}")
-    lines.append(f"  {'control':<9} {base}/_mock/health   all credentials: mockserver credentials [--json]")
+            example = ", e.g. " + " ".join(f"-H {shlex.quote(f'{k}: {v}')}" for k, v in headers.items())
+        auth = f"auth: {vendor.auth.description}{example}"
+        lines.append(f"  {name:<9} {base}{vendor.path_prefix}  [{vendor.docs}]  {auth}")
+    lines.append(f"  {'control':<9} {base}/_mock/health  [all credentials: mockserver credentials --json]")
     return "\n".join(lines)
