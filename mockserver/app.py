@@ -50,7 +50,7 @@ def build_server(settings: Settings, world: World | None = None) -> MockServer:
     if world is None:
         world = load_world(settings.world or default_world(), secret_fields(vendors))
     clock = Clock(frozen_at_ms=settings.frozen_at_ms)
-    corpus = Corpus(seed=settings.seed, clock=clock, cache_entries=settings.event_cache)
+    corpus = Corpus(seed=settings.seed, clock=clock, cache_mb=settings.cache_mb)
     runtimes = {}
     for vendor in vendors:
         orgs = {org.id: org for org in world.orgs.get(vendor.name, ())}
@@ -62,7 +62,7 @@ def build_server(settings: Settings, world: World | None = None) -> MockServer:
         runtimes[vendor.name] = VendorRuntime(
             vendor=vendor, spec=load_spec(spec_path(vendor.spec_file)),
             credentials=CredentialIndex(vendor.name, vendor.auth, world), orgs=orgs, streams=streams,
-            clock=clock, seed=settings.seed)
+            clock=clock, seed=settings.seed, answers=corpus.answers)
     return MockServer(settings=settings, clock=clock, world=world, corpus=corpus,
                       journal=Journal(settings.journal_size), runtimes=runtimes)
 

@@ -41,8 +41,8 @@ def _parser() -> argparse.ArgumentParser:
     serve.add_argument("--world", type=Path, help="world file (default: the shipped fixtures/world.yaml)")
     serve.add_argument("--log-level", dest="log_level", type=str.lower, choices=LOG_LEVELS,
                        help="log level (default info, which logs each request; env MOCKSERVER_LOG_LEVEL)")
-    serve.add_argument("--event-cache", type=int, dest="event_cache",
-                       help="rendered events kept in memory (default 50000)")
+    serve.add_argument("--cache-mb", type=int, dest="cache_mb",
+                       help="memory for rendered events and replayed answers, MiB (default 64; 0 disables)")
     creds = sub.add_parser("credentials", help="print the world's credentials as ready-to-send headers")
     creds.add_argument("--vendor", help="only this vendor")
     creds.add_argument("--json", action="store_true", help="a JSON list of {vendor, org, role, headers}")

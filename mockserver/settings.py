@@ -31,7 +31,8 @@ class Settings:
     world: Path | None = None
     """World file; None means the shipped fixtures/world.yaml."""
     log_level: str = "info"
-    event_cache: int = 50_000
+    cache_mb: int = 64
+    """Memory for rendered events and replayed answers, in MiB (0 disables caching)."""
     journal_size: int = 10_000
     extra: Mapping[str, Any] = field(default_factory=dict)
 
@@ -48,8 +49,8 @@ class Settings:
             raise SettingsError(f"events-per-day must be between 1 and {MAX_EVENTS_PER_DAY}, got {self.events_per_day}")
         if self.log_level not in LOG_LEVELS:
             raise SettingsError(f"log-level must be one of {', '.join(LOG_LEVELS)}, got {self.log_level!r}")
-        if self.event_cache < 0 or self.journal_size < 1:
-            raise SettingsError("event-cache must be >= 0 and journal-size >= 1")
+        if self.cache_mb < 0 or self.journal_size < 1:
+            raise SettingsError("cache-mb must be >= 0 and journal-size >= 1")
         if self.now is not None:
             if self.now.strip().startswith("now"):
                 raise SettingsError(f"now must be an absolute time, got {self.now!r}")
@@ -62,7 +63,7 @@ class Settings:
         return self
 
 
-_INT_FIELDS = {"port", "seed", "events_per_day", "event_cache", "journal_size"}
+_INT_FIELDS = {"port", "seed", "events_per_day", "cache_mb", "journal_size"}
 ENV_PREFIX = "MOCKSERVER_"
 
 

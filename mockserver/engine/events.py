@@ -20,10 +20,11 @@ import heapq
 from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass
 from functools import cached_property
-from typing import Any, Generic, Protocol, TypeVar
+from typing import Any, Protocol
 
 import orjson
 
+from mockserver.engine.cache import ByteCache
 from mockserver.engine.clock import Clock
 from mockserver.engine.rng import Rng, mix64, stable_key
 from mockserver.engine.staff import Staff, make_staff
@@ -31,8 +32,7 @@ from mockserver.engine.windows import DAY_MS, Window
 from mockserver.engine.world import Org
 
 Key = tuple[int, int, int]
-K = TypeVar("K")
-V = TypeVar("V")
+
 GENERATED, INJECTED = 0, 1
 MAX_EVENTS_PER_DAY = DAY_MS  # one event per millisecond keeps timestamps strictly increasing
 
@@ -41,32 +41,6 @@ class EventFactory(Protocol):
     """A vendor's recipe: the event shown for index ``index`` at ``ts_ms`` (draw only from ``rng``)."""
 
     def __call__(self, stream: OrgStream, index: int, ts_ms: int, rng: Rng) -> dict[str, Any]: ...
-
-
-class BoundedCache(Generic[K, V]):
-    """A dict with a size bound; first in, first out (cheap, and pages are re-read in order)."""
-
-    def __init__(self, max_entries: int) -> None:
-        self.max_entries = max_entries
-        self._data: dict[K, V] = {}
-
-    def get(self, key: K) -> V | None:
-        return self._data.get(key)
-
-    def put(self, key: K, value: V) -> None:
-        if self.max_entries <= 0:
-            return
-        data = self._data
-        if len(data) >= self.max_entries:
-            for stale in list(data)[: max(1, self.max_entries // 8)]:
-                data.pop(stale, None)  # pop, not del: a worker thread may have evicted it already
-        data[key] = value
-
-    def __len__(self) -> int:
-        return len(self._data)
-
-    def clear(self) -> None:
-        self._data.clear()
 
 
 @dataclass(slots=True)
@@ -208,15 +182,21 @@ class OrgStream:
         self.version += 1
 
 
+def _answer_size(answer: tuple[bytes, int]) -> int:
+    return len(answer[0])
+
+
 class Corpus:
     """Every org stream of every vendor, one seed, one clock, one bounded cache."""
 
-    def __init__(self, seed: int, clock: Clock, cache_entries: int = 50_000) -> None:
+    def __init__(self, seed: int, clock: Clock, cache_mb: int = 64) -> None:
         self.seed = seed
         self.clock = clock
-        self.cache: BoundedCache[tuple[int, int], bytes] = BoundedCache(cache_entries)
-        self.pages: BoundedCache[tuple[Any, ...], bytes] = BoundedCache(min(cache_entries, 2_048))
-        """Whole answers, for vendors that cache them; keys must include the stream's ``version``."""
+        budget = cache_mb * 1024 * 1024
+        self.cache: ByteCache[tuple[int, int], bytes] = ByteCache(budget * 5 // 8)
+        """Rendered generated events, by (stream number, index)."""
+        self.answers: ByteCache[tuple[Any, ...], tuple[bytes, int]] = ByteCache(budget * 3 // 8, _answer_size)
+        """Whole answers (body, valid until epoch ms), replayed to identical requests (see pipeline)."""
         self._streams: dict[tuple[str, str], OrgStream] = {}
         self._injections = 0
 

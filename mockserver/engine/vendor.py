@@ -14,6 +14,7 @@ from starlette.requests import Request
 from starlette.responses import Response
 
 from mockserver.engine.auth import AuthScheme, CredentialIndex
+from mockserver.engine.cache import ByteCache
 from mockserver.engine.clock import Clock
 from mockserver.engine.events import EventFactory, OrgStream
 from mockserver.engine.spec import ApiSpec, Operation
@@ -33,6 +34,19 @@ class Call:
     body: Any
     now_ms: int
     prefix: str
+    replay_key: tuple[object, ...] | None = None
+
+    def remember(self, body: bytes, valid_until_ms: int | None) -> None:
+        """Offer a 200 answer for replay to identical requests. ``valid_until_ms``: the clock time up to
+        which the answer stays true (None: it depends on the exact clock, e.g. ``now-15m``; it is then
+        replayed only while the clock shows the same millisecond, as a frozen clock does)."""
+        if self.replay_key is None:
+            return
+        if valid_until_ms is None:
+            if self.runtime.clock.state.frozen:  # a running clock never shows the same millisecond twice
+                self.runtime.answers.put((*self.replay_key, self.now_ms), (body, self.now_ms + 1))
+        elif valid_until_ms > self.now_ms:
+            self.runtime.answers.put((*self.replay_key, STABLE), (body, valid_until_ms))
 
     def stream(self, org_id: str | None = None) -> OrgStream | None:
         return self.runtime.streams.get(org_id or self.credential.org_id)
@@ -42,6 +56,9 @@ class Call:
         url = self.request.url
         return f"{url.scheme}://{url.netloc}{self.prefix}"
 
+
+STABLE = "stable"
+"""Replay-key suffix of answers that do not depend on the exact clock time."""
 
 Handler = Callable[[Call], Awaitable[Response]]
 ErrorRenderer = Callable[[VendorError], Response]
@@ -75,4 +92,6 @@ class VendorRuntime:
     streams: Mapping[str, OrgStream]
     clock: Clock
     seed: int
+    answers: ByteCache[tuple[Any, ...], tuple[bytes, int]]
+    """Whole answers offered by handlers for replay (``Call.remember``), shared with the corpus."""
     state: dict[str, Any] = field(default_factory=dict)

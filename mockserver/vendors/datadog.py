@@ -177,19 +177,23 @@ async def _search(call: Call, *, query: str, start: str, end: str, sort: str, li
         window = Window(_instant(start, "from", call, zone, in_body), _instant(end, "to", call, zone, in_body))
         after = None
     visible = stream.visible(window, call.now_ms)
-    base_url = call.base_url()
-    cache_key = (stream.number, stream.version, base_url, query, start, end, sort, limit, cursor, window, visible)
-    cached = stream.corpus.pages.get(cache_key)
-    if cached is not None:
-        return json_bytes(200, cached)
     args = (call, stream, visible, window, after, descending, limit, predicate, checksum, (query, start, end, sort),
-            base_url)
+            call.base_url())
     if predicate is not None and stream.count(visible) > BIG_SCAN:
         body = await anyio.to_thread.run_sync(_render, *args)
     else:
         body = _render(*args)
-    stream.corpus.pages.put(cache_key, body)
+    fixed = bool(cursor) or not (start.lstrip().startswith("now") or end.lstrip().startswith("now"))
+    call.remember(body, _valid_until(stream, window, call.now_ms) if fixed else None)
     return json_bytes(200, body)
+
+
+def _valid_until(stream: OrgStream, window: Window, now_ms: int) -> int | None:
+    """Until when an answer over a fixed ``window`` stays true: while no event can arrive in it (its end
+    is past) and none of it has aged out of retention. None when it can change with the clock now."""
+    if window.end_ms > now_ms + 1 or window.start_ms < now_ms - stream.retention_ms:
+        return None
+    return window.start_ms + stream.retention_ms
 
 
 def _render(call: Call, stream: OrgStream, visible: Window, window: Window, after: Key | None, descending: bool,

@@ -28,8 +28,8 @@ def factory(stream: OrgStream, index: int, ts_ms: int, rng: Rng) -> dict[str, An
     return {"id": f"{stream.org.id}-{index}", "ts": ts_ms, "draw": rng.next()}
 
 
-def make_stream(seed: int = 1, per_day: int = 2_000, org_id: str = "acme", cache: int = 1_000) -> OrgStream:
-    corpus = Corpus(seed=seed, clock=Clock(frozen_at_ms=NOW), cache_entries=cache)
+def make_stream(seed: int = 1, per_day: int = 2_000, org_id: str = "acme", cache_mb: int = 4) -> OrgStream:
+    corpus = Corpus(seed=seed, clock=Clock(frozen_at_ms=NOW), cache_mb=cache_mb)
     return corpus.add(org(org_id), per_day, factory, retention_days=90)
 
 
@@ -85,11 +85,13 @@ def test_visible_window_is_clipped_by_retention_and_the_present() -> None:
     assert window == Window(NOW - 90 * DAY_MS, NOW + 1)
 
 
-def test_the_cache_stays_bounded() -> None:
-    stream = make_stream(per_day=100_000, cache=500)
+def test_the_cache_stays_within_its_byte_budget() -> None:
+    stream = make_stream(per_day=200_000, cache_mb=1)
     for key in stream.keys(Window(NOW - DAY_MS, NOW)):
         stream.event_bytes(key)
-    assert 0 < len(stream.corpus.cache) <= 500
+    cache = stream.corpus.cache
+    assert 0 < cache.used <= cache.max_bytes == 1024 * 1024 * 5 // 8
+    assert len(cache) < 200_000
 
 
 def test_read_page_filters_and_stops_at_the_limit() -> None:

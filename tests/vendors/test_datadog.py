@@ -302,3 +302,55 @@ def test_a_sparse_query_answers_partial_pages_that_resume_exactly(monkeypatch: p
             params["page[cursor]"] = body["meta"]["page"]["after"]
     assert got == expected
     assert statuses == {"timeout", "done"} or statuses == {"timeout"}
+
+
+# -- replayed answers ---------------------------------------------------------------------------------------
+FIXED = {"filter[from]": "2024-05-01T09:00:00Z", "filter[to]": "2024-05-01T10:00:00Z", "page[limit]": 50}
+
+
+def _forbid_rendering(monkeypatch: pytest.MonkeyPatch) -> None:
+    from mockserver.vendors import datadog
+
+    def explode(*args: Any, **kwargs: Any) -> Any:
+        raise AssertionError("rendered again")
+
+    monkeypatch.setattr(datadog, "read_page", explode)
+
+
+@pytest.mark.mock_only
+def test_an_identical_request_is_replayed_byte_for_byte(monkeypatch: pytest.MonkeyPatch) -> None:
+    with make_client() as c:
+        first = c.get(LIST, headers=ADMIN, params=FIXED).content
+        _forbid_rendering(monkeypatch)
+        assert c.get(LIST, headers=ADMIN, params=FIXED).content == first
+        # another credential of the same org is another request: it must pass auth and render itself
+        assert c.get(LIST, headers=READONLY, params=FIXED).status_code == 403
+
+
+@pytest.mark.mock_only
+def test_an_injected_event_invalidates_replayed_answers() -> None:
+    with make_client() as c:
+        first = c.get(LIST, headers=ADMIN, params=FIXED).json()["data"]
+        stream = c.app.state.mock.runtimes["datadog"].streams["acme"]  # type: ignore[attr-defined]
+        newest = parse_instant("2024-05-01T09:59:59.999Z", 0)
+        stream.inject(newest, {**first[0], "id": "injected-1"})
+        again = c.get(LIST, headers=ADMIN, params=FIXED).json()["data"]
+    assert again[0]["id"] == "injected-1" and again[1:] == first[:-1]
+
+
+@pytest.mark.mock_only
+def test_answers_that_depend_on_a_running_clock_are_not_replayed() -> None:
+    from mockserver.engine.clock import Clock
+
+    with make_client() as c:
+        server = c.app.state.mock  # type: ignore[attr-defined]
+        clock: Clock = server.clock
+        clock.run(rate=1.0)
+        before = c.get(LIST, headers=ADMIN, params={"filter[from]": "now-1h", "page[limit]": 5}).json()
+        clock.advance(3_600_000)  # an hour of new events
+        after = c.get(LIST, headers=ADMIN, params={"filter[from]": "now-1h", "page[limit]": 5}).json()
+        assert before["data"][0]["id"] != after["data"][0]["id"]
+        fixed = {**FIXED, "filter[from]": "2024-02-02T12:00:00Z", "filter[to]": "2024-02-02T13:00:00Z"}
+        assert c.get(LIST, headers=ADMIN, params=fixed).json()["data"]
+        clock.advance(86_400_000)  # the window's first events age past the 90-day retention
+        assert c.get(LIST, headers=ADMIN, params=fixed).json() == {"data": []}
