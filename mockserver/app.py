@@ -56,7 +56,7 @@ def build_server(settings: Settings, world: World | None = None) -> MockServer:
         orgs = {org.id: org for org in world.orgs.get(vendor.name, ())}
         streams = {
             org.id: corpus.add(org, org.events_per_day or settings.events_per_day, vendor.events,
-                               vendor.retention_days)
+                               vendor.retention_days, vendor.render_event)
             for org in orgs.values()
         }
         runtimes[vendor.name] = VendorRuntime(

@@ -16,7 +16,7 @@ from starlette.responses import Response
 from mockserver.engine.auth import AuthScheme, CredentialIndex
 from mockserver.engine.cache import ByteCache
 from mockserver.engine.clock import Clock
-from mockserver.engine.events import EventFactory, OrgStream
+from mockserver.engine.events import EventFactory, EventRenderer, OrgStream
 from mockserver.engine.spec import ApiSpec, Operation
 from mockserver.engine.world import Credential, Org
 from mockserver.errors import VendorError
@@ -75,6 +75,8 @@ class Vendor:
     events: EventFactory
     handlers: Mapping[str, Handler]
     render_error: ErrorRenderer
+    render_event: EventRenderer | None = None
+    """Optional fast path of ``events``: the same event as JSON bytes (a test must hold them equal)."""
     docs: str = ""
     path_prefix: str = ""
     """Prefix of every spec path on the wire (Make's spec paths are relative to /api/v2)."""

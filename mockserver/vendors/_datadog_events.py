@@ -11,6 +11,8 @@ from __future__ import annotations
 import base64
 from typing import Any, NamedTuple
 
+import orjson
+
 from mockserver.engine.events import OrgStream
 from mockserver.engine.rng import Rng
 from mockserver.engine.windows import format_iso_ms
@@ -186,3 +188,66 @@ def make_event(stream: OrgStream, index: int, ts_ms: int, rng: Rng) -> dict[str,
             "attributes": attributes,
         },
     }
+
+
+# -- the fast path: the same event, assembled as JSON text from pre-serialised pieces -------------------------
+def _json(value: Any) -> str:
+    return orjson.dumps(value).decode()
+
+
+def _text(value: str) -> str:
+    """``value`` escaped for use inside a JSON string."""
+    return orjson.dumps(value).decode()[1:-1]
+
+
+def _fragments(stream: OrgStream) -> dict[str, Any]:
+    """Per org, the JSON text of everything make_event shares between events."""
+    memo = stream.memo or _memo(stream)
+    frags = memo.get("fragments")
+    if frags is None:
+        frags = {
+            "people": tuple((person.email, _json(usr), tuple(_json(net) for net in networks))
+                            for person, usr, networks in memo["people"]),
+            "org": _json(memo["org"]),
+            "assets": {kind: tuple((ident, _text(name), _json(asset)) for ident, name, asset in items)
+                       for kind, items in memo["assets"].items()},
+        }
+        stream.memo["fragments"] = frags
+    return frags
+
+
+_KIND_TEXT = {kind: (_text(kind.message), _json(_EVT[kind]), _text(kind.service), _text(kind.action),
+                     _text(kind.method)) for kind in KINDS}
+_AGENTS_TEXT = (tuple(_text(a) for a in AGENTS), tuple(_text(a) for a in API_AGENTS))
+
+
+def render_event(stream: OrgStream, index: int, ts_ms: int, rng: Rng) -> bytes:
+    """Exactly ``orjson.dumps(make_event(...))``, three times faster: the same draws, the same choices,
+    the JSON written from pieces serialised once per org (a test holds the two equal)."""
+    memo = stream.memo or _memo(stream)
+    frags = memo.get("fragments") or _fragments(stream)
+    first, second = rng.next(), rng.next()
+    pick = memo["weights"][first & 0xFFF]
+    email, usr, networks = frags["people"][pick]
+    kind: Kind = _TABLE[(first >> 12) % len(_TABLE)]
+    message, evt, service, action, method = _KIND_TEXT[kind]
+    via_api = kind.evt == "Request" and (second & 0xFF) < 102
+    asset_id, asset_name, asset = frags["assets"][kind.asset or "dashboard"][(second >> 8) % 12]
+    path = kind.path.replace("{id}", asset_id)
+    roll = (second >> 16) % 100
+    code = "200" if roll < 93 else ("404" if roll < 97 else ("403" if roll < 99 else "500"))
+    if code == "200" and kind.action == "created" and kind.method == "POST":
+        code = "201"
+    agents = _AGENTS_TEXT[1] if via_api else _AGENTS_TEXT[0]
+    text = message.format(email=email, asset=asset_name, path=path, code=code,
+                          auth="password" if (second >> 40) & 1 else "SAML")
+    tail = ',"asset":' + asset + "}}}" if kind.asset is not None else "}}}"
+    return "".join((
+        '{"id":"', event_id(ts_ms, (first, second, rng.next())), '","type":"audit","attributes":{"timestamp":"',
+        format_iso_ms(ts_ms), '","service":"', service, '","message":"', text,
+        '","tags":["source:audit"],"attributes":{"evt":', evt, ',"usr":', usr, ',"org":', frags["org"],
+        ',"action":"', action, '","auth_method":"', "API + App Key" if via_api else "SESSION",
+        '","http":{"method":"', method, '","status_code":"', code, '","url_details":{"path":"', path,
+        '"},"useragent":"', agents[(second >> 24) % len(agents)], '"},"network":',
+        networks[(second >> 32) % len(networks)], ',"status":"info"', tail,
+    )).encode()

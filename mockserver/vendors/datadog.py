@@ -43,7 +43,7 @@ from mockserver.errors import (
     Unauthenticated,
     VendorError,
 )
-from mockserver.vendors._datadog_events import make_event
+from mockserver.vendors._datadog_events import make_event, render_event
 from mockserver.vendors._datadog_query import QuerySyntaxError, compile_query, matches_all
 
 PERMISSION = "audit_logs_read"
@@ -233,6 +233,7 @@ VENDOR = Vendor(
     retention_days=90,
     default_events_per_day=2_000,
     events=make_event,
+    render_event=render_event,
     handlers={"ListAuditLogs": list_audit_logs, "SearchAuditLogs": search_audit_logs},
     render_error=render_error,
     docs="GET /api/v2/audit/events, POST /api/v2/audit/events/search",
