@@ -42,7 +42,7 @@ def _parser() -> argparse.ArgumentParser:
     serve.add_argument("--log-level", dest="log_level", type=str.lower, choices=LOG_LEVELS,
                        help="log level (default info, which logs each request; env MOCKSERVER_LOG_LEVEL)")
     serve.add_argument("--cache-mb", type=int, dest="cache_mb",
-                       help="memory for rendered events and replayed answers, MiB (default 64; 0 disables)")
+                       help="memory for rendered events and replayed answers, MiB (default 48; 0 disables)")
     creds = sub.add_parser("credentials", help="print the world's credentials as ready-to-send headers")
     creds.add_argument("--vendor", help="only this vendor")
     creds.add_argument("--json", action="store_true", help="a JSON list of {vendor, org, role, headers}")
@@ -151,12 +151,26 @@ def _serve(args: argparse.Namespace) -> int:
     sock = _bind(settings.host, settings.port)
     host, port = sock.getsockname()[:2]
     print(startup_banner(app.state.mock, f"http://{_url_host(host)}:{port}"), flush=True)
+    import threading
+
     import uvicorn
+
+    # Staff are made with Faker on first use (~0.5 s): do it now, beside the server, not in a client's request.
+    threading.Thread(target=warm_up, args=(app.state.mock,), name="mockserver-warm-up", daemon=True).start()
 
     config = uvicorn.Config(app, log_level=settings.log_level, access_log=settings.log_level == "debug",
                             lifespan="off", server_header=False, timeout_graceful_shutdown=3)
     uvicorn.Server(config).run(sockets=[sock])
     return 0
+
+
+def warm_up(server: Any) -> None:
+    """Render one current event of every org, which builds its staff and the vendor's per-org pieces."""
+    now = server.clock.now_ms()
+    for stream in server.corpus.streams():
+        index = stream.first_index_at_or_after(now) - 1
+        if index >= 0:
+            stream.event_bytes((stream.ts(index), 0, index))
 
 
 def _url_host(host: str) -> str:

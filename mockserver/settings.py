@@ -31,7 +31,7 @@ class Settings:
     world: Path | None = None
     """World file; None means the shipped fixtures/world.yaml."""
     log_level: str = "info"
-    cache_mb: int = 64
+    cache_mb: int = 48
     """Memory for rendered events and replayed answers, in MiB (0 disables caching)."""
     journal_size: int = 10_000
     extra: Mapping[str, Any] = field(default_factory=dict)

@@ -203,7 +203,7 @@ def _answer_size(answer: tuple[bytes, int]) -> int:
 class Corpus:
     """Every org stream of every vendor, one seed, one clock, one bounded cache."""
 
-    def __init__(self, seed: int, clock: Clock, cache_mb: int = 64) -> None:
+    def __init__(self, seed: int, clock: Clock, cache_mb: int = 48) -> None:
         self.seed = seed
         self.clock = clock
         budget = cache_mb * 1024 * 1024
