@@ -149,34 +149,56 @@ def event_id(ts_ms: int, draws: tuple[int, int, int]) -> str:
     return "AAAAAY" + _B64(raw).translate(_NO_SYMBOLS).decode()  # 33 bytes: 44 characters, no padding
 
 
-def make_event(stream: OrgStream, index: int, ts_ms: int, rng: Rng) -> dict[str, Any]:
-    memo = stream.memo or _memo(stream)
-    first, second = rng.next(), rng.next()  # every choice below is a slice of these two draws
-    person, usr, networks = memo["people"][memo["weights"][first & 0xFFF]]
-    kind: Kind = _TABLE[(first >> 12) % len(_TABLE)]
-    via_api = kind.evt == "Request" and (second & 0xFF) < 102  # 40% of requests come with API keys
-    asset_id, asset_name, asset = memo["assets"][kind.asset or "dashboard"][(second >> 8) % 12]
-    path = kind.path.replace("{id}", asset_id)
+class Draw(NamedTuple):
+    """Every choice an event makes, sliced from two 64-bit draws; shared by make_event and render_event."""
+
+    person: int
+    kind: Kind
+    via_api: bool
+    asset: int
+    code: str
+    agent: int
+    network: int
+    saml: bool
+
+
+def draw(first: int, second: int, weights: tuple[int, ...]) -> Draw:
+    kind = _TABLE[(first >> 12) % len(_TABLE)]
     roll = (second >> 16) % 100
     code = "200" if roll < 93 else ("404" if roll < 97 else ("403" if roll < 99 else "500"))
     if code == "200" and kind.action == "created" and kind.method == "POST":
         code = "201"
-    agents = API_AGENTS if via_api else AGENTS
+    return Draw(person=weights[first & 0xFFF], kind=kind,
+                via_api=kind.evt == "Request" and (second & 0xFF) < 102,  # 40% of requests use API keys
+                asset=(second >> 8) % 12, code=code, agent=second >> 24, network=second >> 32,
+                saml=not (second >> 40) & 1)
+
+
+def make_event(stream: OrgStream, index: int, ts_ms: int, rng: Rng) -> dict[str, Any]:
+    """The readable recipe of event ``index`` (render_event is its fast path)."""
+    memo = stream.memo or _memo(stream)
+    first, second = rng.next(), rng.next()
+    d = draw(first, second, memo["weights"])
+    kind = d.kind
+    person, usr, networks = memo["people"][d.person]
+    asset_id, asset_name, asset = memo["assets"][kind.asset or "dashboard"][d.asset]
+    path = kind.path.replace("{id}", asset_id)
+    agents = API_AGENTS if d.via_api else AGENTS
     attributes: dict[str, Any] = {
         "evt": _EVT[kind],
         "usr": usr,
         "org": memo["org"],
         "action": kind.action,
-        "auth_method": "API + App Key" if via_api else "SESSION",
-        "http": {"method": kind.method, "status_code": code, "url_details": {"path": path},
-                 "useragent": agents[(second >> 24) % len(agents)]},
-        "network": networks[(second >> 32) % len(networks)],
+        "auth_method": "API + App Key" if d.via_api else "SESSION",
+        "http": {"method": kind.method, "status_code": d.code, "url_details": {"path": path},
+                 "useragent": agents[d.agent % len(agents)]},
+        "network": networks[d.network % len(networks)],
         "status": "info",
     }
     if kind.asset is not None:
         attributes["asset"] = asset
-    message = kind.message.format(email=person.email, asset=asset_name, path=path, code=code,
-                                  auth="password" if (second >> 40) & 1 else "SAML")
+    message = kind.message.format(email=person.email, asset=asset_name, path=path, code=d.code,
+                                  auth="SAML" if d.saml else "password")
     return {
         "id": event_id(ts_ms, (first, second, rng.next())),
         "type": "audit",
@@ -227,27 +249,21 @@ def render_event(stream: OrgStream, index: int, ts_ms: int, rng: Rng) -> bytes:
     memo = stream.memo or _memo(stream)
     frags = memo.get("fragments") or _fragments(stream)
     first, second = rng.next(), rng.next()
-    pick = memo["weights"][first & 0xFFF]
-    email, usr, networks = frags["people"][pick]
-    kind: Kind = _TABLE[(first >> 12) % len(_TABLE)]
+    d = draw(first, second, memo["weights"])
+    kind = d.kind
+    email, usr, networks = frags["people"][d.person]
     message, evt, service, action, method = _KIND_TEXT[kind]
-    via_api = kind.evt == "Request" and (second & 0xFF) < 102
-    asset_id, asset_name, asset = frags["assets"][kind.asset or "dashboard"][(second >> 8) % 12]
+    asset_id, asset_name, asset = frags["assets"][kind.asset or "dashboard"][d.asset]
     path = kind.path.replace("{id}", asset_id)
-    roll = (second >> 16) % 100
-    code = "200" if roll < 93 else ("404" if roll < 97 else ("403" if roll < 99 else "500"))
-    if code == "200" and kind.action == "created" and kind.method == "POST":
-        code = "201"
-    agents = _AGENTS_TEXT[1] if via_api else _AGENTS_TEXT[0]
-    text = message.format(email=email, asset=asset_name, path=path, code=code,
-                          auth="password" if (second >> 40) & 1 else "SAML")
+    agents = _AGENTS_TEXT[1] if d.via_api else _AGENTS_TEXT[0]
+    text = message.format(email=email, asset=asset_name, path=path, code=d.code, auth="SAML" if d.saml else "password")
     tail = ',"asset":' + asset + "}}}" if kind.asset is not None else "}}}"
     return "".join((
         '{"id":"', event_id(ts_ms, (first, second, rng.next())), '","type":"audit","attributes":{"timestamp":"',
         format_iso_ms(ts_ms), '","service":"', service, '","message":"', text,
         '","tags":["source:audit"],"attributes":{"evt":', evt, ',"usr":', usr, ',"org":', frags["org"],
-        ',"action":"', action, '","auth_method":"', "API + App Key" if via_api else "SESSION",
-        '","http":{"method":"', method, '","status_code":"', code, '","url_details":{"path":"', path,
-        '"},"useragent":"', agents[(second >> 24) % len(agents)], '"},"network":',
-        networks[(second >> 32) % len(networks)], ',"status":"info"', tail,
+        ',"action":"', action, '","auth_method":"', "API + App Key" if d.via_api else "SESSION",
+        '","http":{"method":"', method, '","status_code":"', d.code, '","url_details":{"path":"', path,
+        '"},"useragent":"', agents[d.agent % len(agents)], '"},"network":',
+        networks[d.network % len(networks)], ',"status":"info"', tail,
     )).encode()
