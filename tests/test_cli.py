@@ -115,3 +115,16 @@ def test_serve_prints_each_vendor_and_answers_health() -> None:
     finally:
         process.terminate()
         process.communicate(timeout=10)
+
+
+def test_a_port_in_use_is_one_line() -> None:
+    import socket
+
+    with socket.socket() as taken:
+        taken.bind(("127.0.0.1", 0))
+        taken.listen(1)
+        port = taken.getsockname()[1]
+        result = run("serve", "--port", str(port))
+    assert result.returncode == 2
+    assert result.stderr.strip().startswith(f"mockserver: error: cannot listen on 127.0.0.1:{port}: ")
+    assert len(result.stderr.strip().splitlines()) == 1
