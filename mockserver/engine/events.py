@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import bisect
 import heapq
+import itertools
 from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass
 from functools import cached_property
@@ -156,7 +157,8 @@ class OrgStream:
         if source == INJECTED:
             return self._injected.events[seq]
         cache_key = (self.number, seq)
-        cached = self.corpus.cache.get(cache_key)
+        cache = self.corpus.cache
+        cached = cache.get(cache_key)
         if cached is None:
             rng = Rng(mix64(self.key + seq))
             if self.renderer is not None:
@@ -164,7 +166,7 @@ class OrgStream:
             else:
                 # orjson returns its 4 KiB working buffer; an exact copy keeps a cached event at its real size
                 cached = memoryview(orjson.dumps(self.factory(self, seq, ts, rng))).tobytes()
-            self.corpus.cache.put(cache_key, cached)
+            cache.put(cache_key, cached)
         return cached
 
     def event(self, key: Key) -> dict[str, Any]:
@@ -269,11 +271,10 @@ def read_page(stream: OrgStream, window: Window, *, after: Key | None, descendin
     scanned = 0
     last: Key | None = after
     if predicate is None:
-        for key in stream.keys(window, after, descending):
+        event_bytes = stream.event_bytes
+        for key in itertools.islice(stream.keys(window, after, descending), limit):
             keys.append(key)
-            events.append(stream.event_bytes(key))
-            if len(keys) >= limit:
-                break
+            events.append(event_bytes(key))
         return Page(keys=keys, events=events, scanned=len(keys), resume_after=keys[-1] if keys else after)
     for key in stream.keys(window, after, descending):
         scanned += 1

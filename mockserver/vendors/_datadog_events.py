@@ -9,6 +9,7 @@ Shapes follow events observed from the real API (see VENDORS.md, Datadog): neste
 from __future__ import annotations
 
 import base64
+import struct
 from typing import Any, NamedTuple
 
 import orjson
@@ -137,15 +138,15 @@ def _skew_table(people: int, size: int = 4096, power: float = 2.5) -> tuple[int,
 
 _EVT = {kind: {"name": kind.evt, "actor": {"type": "USER"}} for kind in KINDS}
 _NO_SYMBOLS = bytes.maketrans(b"+/", b"Xk")
+_ID_LAYOUT = struct.Struct(">QQQQB")  # 33 bytes: 44 base64 characters, no padding
 _B64 = base64.b64encode
 
 
 def event_id(ts_ms: int, draws: tuple[int, int, int]) -> str:
     """Shaped like real ids (``AAAAAWgN8Xwgr1vKDQAAAABBV2dO...``: 50 letters and digits, no ``+`` or ``/``):
-    a fixed prefix, the timestamp, then 27 bytes of the event's random draws."""
+    a fixed prefix, the timestamp, then 25 bytes of the event's random draws."""
     first, second, third = draws
-    raw = ts_ms.to_bytes(6, "big") + first.to_bytes(8, "big") + second.to_bytes(8, "big") + third.to_bytes(8, "big") \
-        + (third ^ first).to_bytes(8, "big")[:3]
+    raw = _ID_LAYOUT.pack(ts_ms, first, second, third, (first ^ third) & 0xFF)
     return "AAAAAY" + _B64(raw).translate(_NO_SYMBOLS).decode()  # 33 bytes: 44 characters, no padding
 
 
