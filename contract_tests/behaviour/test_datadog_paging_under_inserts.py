@@ -3,10 +3,10 @@
 A client pages ``GET /api/v2/audit/events`` over a fixed window the way the official client does
 (follow ``meta.page.after``, stop on an empty page or a missing cursor). Between two pages, hypothesis
 injects events through the engine: behind the cursor, ahead of it, exactly on the timestamp of the
-last event seen (ties), on the timestamp of an event not yet seen, and just outside the window
-(``filter[to]`` itself included); sometimes the client also sends a page's request twice, with
-injections in between, as a retrying client does. The cursor position is the engine key of the last
-event received.
+last event seen (ties), on the timestamp of an event not yet seen, exactly on ``filter[from]`` (in
+the window) and on ``filter[to]`` (out of it), and outside the window. Sometimes the client sends a
+page's request twice with injections in between, as a retrying client does. The cursor position is
+the engine key of the last event received.
 """
 
 from __future__ import annotations
@@ -67,7 +67,8 @@ class Run:
     def ranges(self) -> dict[str, tuple[int, int]]:
         """Where the next injection may go: inclusive millisecond ranges, by name."""
         start, end = self.window.start_ms, self.window.end_ms
-        places = {"before-window": (start - MINUTE_MS, start - 1), "at-or-after-to": (end, end + MINUTE_MS)}
+        places = {"before-window": (start - MINUTE_MS, start - 1), "after-window": (end + 1, end + MINUTE_MS),
+                  "on-filter-from": (start, start), "on-filter-to": (end, end)}  # [from, to): in, out
         cursor = self.cursor
         if cursor is None:
             return places | {"ahead": (start, end - 1)}
@@ -109,7 +110,8 @@ def test_events_inserted_while_paging_never_shift_or_duplicate_pages(sort: str, 
                                                                      data: st.DataObject) -> None:
     app = create_app(Settings(now=NOW, log_level="warning"))
     stream: OrgStream = app.state.mock.runtimes["datadog"].streams["acme"]
-    window = stream.visible(Window(to_ms(WINDOW_START), to_ms(WINDOW_END)), app.state.mock.clock.now_ms())
+    window = Window(to_ms(WINDOW_START), to_ms(WINDOW_END))
+    assert stream.visible(window, app.state.mock.clock.now_ms()) == window, "the window must be past and retained"
     existing = {stream.event(key)["id"]: key for key in stream.keys(window)}
     assert 20 <= len(existing) <= 40, f"the window holds {len(existing)} events"
     run = Run(stream, window, sort == "-timestamp", key_of=dict(existing), existing=len(existing))
@@ -141,9 +143,13 @@ def test_events_inserted_while_paging_never_shift_or_duplicate_pages(sort: str, 
             pytest.fail(f"still paging after {MAX_REQUESTS} requests")
 
     counts = Counter(run.received)
-    assert not [i for i, n in counts.items() if n > 1], "an event was received twice"
-    assert not set(existing) - set(counts), "an event that existed before paging started was not received"
-    assert not run.must_receive - set(counts), "an event inserted ahead of the cursor was not received"
-    assert set(counts) <= set(existing) | run.may_receive, "an event from outside the window was received"
+    twice = sorted(event_id for event_id, n in counts.items() if n > 1)
+    assert not twice, "events received more than once"
+    never = sorted(set(existing) - set(counts))
+    assert not never, "events that existed before paging started were not received"
+    missed = sorted(run.must_receive - set(counts))
+    assert not missed, "events inserted ahead of the cursor were not received"
+    stray = sorted(set(counts) - set(existing) - run.may_receive)
+    assert not stray, "events from outside the window were received"
     stamps = [run.key_of[event_id][0] for event_id in run.received]
     assert stamps == sorted(stamps, reverse=run.descending), f"pages are not in {sort} order"
