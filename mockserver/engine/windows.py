@@ -106,6 +106,9 @@ def parse_instant(text: str, now_ms: int, default_tz: tzinfo = UTC) -> int:
 
 
 _DAY_PREFIX: dict[int, str] = {}
+_HOUR_MINUTE = tuple(f"{m // 60:02d}:{m % 60:02d}:" for m in range(1440))
+_SECOND = tuple(f"{s:02d}." for s in range(60))
+_MILLI = tuple(f"{ms:03d}Z" for ms in range(1000))
 
 
 def format_iso_ms(epoch_ms: int) -> str:
@@ -117,10 +120,9 @@ def format_iso_ms(epoch_ms: int) -> str:
             _DAY_PREFIX.clear()
         moment = datetime(1970, 1, 1, tzinfo=UTC) + timedelta(days=day)
         prefix = _DAY_PREFIX[day] = f"{moment:%Y-%m-%d}T"
-    seconds, milli = divmod(rest, 1000)
-    minutes, second = divmod(seconds, 60)
-    hour, minute = divmod(minutes, 60)
-    return f"{prefix}{hour:02d}:{minute:02d}:{second:02d}.{milli:03d}Z"
+    minutes, rest = divmod(rest, 60_000)
+    second, milli = divmod(rest, 1000)
+    return prefix + _HOUR_MINUTE[minutes] + _SECOND[second] + _MILLI[milli]
 
 
 def format_iso_seconds(epoch_ms: int) -> str:

@@ -114,7 +114,7 @@ def _memo(stream: OrgStream) -> dict[str, Any]:
     """Everything about an org that does not change from event to event, built once: staff, org,
     asset catalogue, and the constant sub-objects events share (orjson serialises shared dicts fine)."""
     memo = stream.memo
-    if not memo:
+    if "people" not in memo:
         memo = {}  # filled privately, published in one update: a worker thread may be rendering too
         staff = stream.staff
         rng = Rng(stream.key ^ 0x0D06)
@@ -177,7 +177,7 @@ def draw(first: int, second: int, weights: tuple[int, ...]) -> Draw:
 
 def make_event(stream: OrgStream, index: int, ts_ms: int, rng: Rng) -> dict[str, Any]:
     """The readable recipe of event ``index`` (render_event is its fast path)."""
-    memo = stream.memo or _memo(stream)
+    memo = stream.memo if "people" in stream.memo else _memo(stream)
     first, second = rng.next(), rng.next()
     d = draw(first, second, memo["weights"])
     kind = d.kind
@@ -225,7 +225,7 @@ def _text(value: str) -> str:
 
 def _fragments(stream: OrgStream) -> dict[str, Any]:
     """Per org, the JSON text of everything make_event shares between events."""
-    memo = stream.memo or _memo(stream)
+    memo = stream.memo if "people" in stream.memo else _memo(stream)
     frags = memo.get("fragments")
     if frags is None:
         frags = {
@@ -247,7 +247,7 @@ _AGENTS_TEXT = (tuple(_text(a) for a in AGENTS), tuple(_text(a) for a in API_AGE
 def render_event(stream: OrgStream, index: int, ts_ms: int, rng: Rng) -> bytes:
     """Exactly ``orjson.dumps(make_event(...))``, three times faster: the same draws, the same choices,
     the JSON written from pieces serialised once per org (a test holds the two equal)."""
-    memo = stream.memo or _memo(stream)
+    memo = stream.memo if "people" in stream.memo else _memo(stream)
     frags = memo.get("fragments") or _fragments(stream)
     first, second = rng.next(), rng.next()
     d = draw(first, second, memo["weights"])
