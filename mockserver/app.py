@@ -18,8 +18,10 @@ from mockserver.data import default_world, spec_path
 from mockserver.engine.auth import CredentialIndex
 from mockserver.engine.clock import Clock
 from mockserver.engine.events import Corpus
+from mockserver.engine.faults import FaultEngine
 from mockserver.engine.journal import Journal, JournalMiddleware
 from mockserver.engine.pipeline import ALL_METHODS, vendor_routes
+from mockserver.engine.ratelimit import RateLimiter
 from mockserver.engine.render import json_response
 from mockserver.engine.spec import load_spec
 from mockserver.engine.vendor import Vendor, VendorRuntime
@@ -39,6 +41,8 @@ class MockServer:
     corpus: Corpus
     journal: Journal
     runtimes: dict[str, VendorRuntime]
+    faults: FaultEngine
+    limits: RateLimiter
 
 
 def secret_fields(vendors: tuple[Vendor, ...]) -> dict[str, tuple[str, ...]]:
@@ -51,6 +55,8 @@ def build_server(settings: Settings, world: World | None = None) -> MockServer:
         world = load_world(settings.world or default_world(), secret_fields(vendors))
     clock = Clock(frozen_at_ms=settings.frozen_at_ms)
     corpus = Corpus(seed=settings.seed, clock=clock, cache_mb=settings.cache_mb)
+    faults = FaultEngine(settings.seed)
+    limits = RateLimiter(clock, world)
     runtimes = {}
     for vendor in vendors:
         orgs = {org.id: org for org in world.orgs.get(vendor.name, ())}
@@ -62,9 +68,9 @@ def build_server(settings: Settings, world: World | None = None) -> MockServer:
         runtimes[vendor.name] = VendorRuntime(
             vendor=vendor, spec=load_spec(spec_path(vendor.spec_file)),
             credentials=CredentialIndex(vendor.name, vendor.auth, world), orgs=orgs, streams=streams,
-            clock=clock, seed=settings.seed, answers=corpus.answers)
+            clock=clock, seed=settings.seed, answers=corpus.answers, faults=faults, limits=limits)
     return MockServer(settings=settings, clock=clock, world=world, corpus=corpus,
-                      journal=Journal(settings.journal_size), runtimes=runtimes)
+                      journal=Journal(settings.journal_size), runtimes=runtimes, faults=faults, limits=limits)
 
 
 def _vendor_not_found(runtime: VendorRuntime) -> Route:
@@ -83,6 +89,17 @@ async def _not_found(request: Request, exc: Exception) -> Response:
     })
 
 
+RAW_SEND = "mockserver.raw_send"
+"""Scope key of the server's own ``send`` (uvicorn's, before any middleware wraps it): a dropped-connection
+fault reaches the transport through it."""
+
+
+class MockApp(Starlette):
+    async def __call__(self, scope: Any, receive: Any, send: Any) -> None:
+        scope[RAW_SEND] = send
+        await super().__call__(scope, receive, send)
+
+
 def create_app(settings: Settings | None = None, *, world: World | None = None) -> Starlette:
     server = build_server((settings or Settings()).validated(), world)
     routes: list[BaseRoute] = [*control_routes(server)]
@@ -92,7 +109,7 @@ def create_app(settings: Settings | None = None, *, world: World | None = None) 
         prefix = f"/{name}"
         routes.append(Mount(prefix, routes=[*vendor_routes(runtime, prefix), _vendor_not_found(runtime)]))
     handlers: dict[Any, Any] = {HTTPException: _not_found}
-    app = Starlette(routes=routes, exception_handlers=handlers,
+    app = MockApp(routes=routes, exception_handlers=handlers,
                     middleware=[Middleware(JournalMiddleware, journal=server.journal, clock=server.clock)])
     app.state.mock = server
     return app

@@ -16,24 +16,37 @@ Call sites pass domain arguments, the class owns the words (``raise PageLimitOut
      ├── PermissionDenied             403     permission_denied   (permission)
      ├── NotFound                     404     not_found
      ├── MethodNotAllowed             405     method_not_allowed  (allowed)
-     ├── TooManyRequests              429     rate_limited        (retry_after)
-     └── InternalError                500     internal_error
+     ├── TooManyRequests              429     rate_limited        (retry_after, message)
+     ├── InternalError                500     internal_error
+     └── ServerFault                  5xx     server_fault        (status: 500, 502, 503 or 504; injected)
+
+Any error may carry ``headers`` (e.g. a rate-limit dialect's X-RateLimit-*); ``render.error_headers``
+adds them to the answer, so every vendor envelope sends them without knowing them.
 
 A vendor may map a class to another status (Datadog answers every auth failure with 403 "Forbidden").
 """
 
 from __future__ import annotations
 
+from collections.abc import Mapping
+from types import MappingProxyType
+
 
 class VendorError(Exception):
     status: int = 500
     code: str = "internal_error"
     message: str = "Internal Server Error"
+    headers: Mapping[str, str] = MappingProxyType({})
 
     def __init__(self, message: str | None = None) -> None:
         if message is not None:
             self.message = message
         super().__init__(self.message)
+
+    def with_headers(self, headers: Mapping[str, str]) -> VendorError:
+        """This error, sent with ``headers`` too (returns self, for ``raise error.with_headers(...)``)."""
+        self.headers = {**self.headers, **headers}
+        return self
 
 
 class BadRequest(VendorError):
@@ -151,3 +164,19 @@ class InternalError(VendorError):
     status = 500
     code = "internal_error"
     message = "Internal Server Error"
+
+
+SERVER_FAULT_MESSAGES = {500: "Internal Server Error", 502: "Bad Gateway", 503: "Service Unavailable",
+                         504: "Gateway Timeout"}
+
+
+class ServerFault(VendorError):
+    """A 5xx a fault plan injects; the vendor renders it in its envelope like any other error."""
+
+    code = "server_fault"
+
+    def __init__(self, status: int) -> None:
+        if status not in SERVER_FAULT_MESSAGES:
+            raise ValueError(f"no server fault with status {status}")
+        self.status = status
+        super().__init__(SERVER_FAULT_MESSAGES[status])

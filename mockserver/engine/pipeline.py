@@ -1,6 +1,9 @@
 """The request pipeline of every vendor operation, top to bottom:
 
-auth -> (rate limit) -> validate against the spec -> vendor handler -> vendor renderer.
+faults -> auth -> rate limit -> replayed answer? -> validate against the spec -> vendor handler -> renderer.
+
+Faults come first (a load balancer's 502 does not wait for auth) and match on the org of the credential
+the request carries, if any. The rate limiter's headers go on every answer after it, errors included.
 
 Each stage refuses by raising a ``VendorError``; the vendor's envelope renders it. An unexpected
 exception is logged here and answered with the vendor's 500 envelope: never a traceback on the wire.
@@ -9,12 +12,14 @@ exception is logged here and answered with the vendor's 500 envelope: never a tr
 from __future__ import annotations
 
 import logging
+import math
 from collections.abc import Mapping
 
 from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import BaseRoute, Route
 
+from mockserver.engine.faults import RequestFacts
 from mockserver.engine.journal import SCOPE_KEY, RequestNote
 from mockserver.engine.render import json_bytes
 from mockserver.engine.spec import Operation, parse_body, parse_params
@@ -24,6 +29,7 @@ from mockserver.errors import (
     InvalidCredentials,
     MethodNotAllowed,
     MissingCredentials,
+    TooManyRequests,
     VendorError,
 )
 
@@ -49,6 +55,7 @@ def _endpoint(runtime: VendorRuntime, ops: Mapping[str, Operation], prefix: str)
             raise LookupError(f"{vendor.name}: no handler for operationId {op.operation_id}")
 
     async def endpoint(request: Request) -> Response:
+        headers: dict[str, str] = {}
         note: RequestNote | None = request.scope.get(SCOPE_KEY)
         if note is not None:
             note.vendor = vendor.name
@@ -58,31 +65,53 @@ def _endpoint(runtime: VendorRuntime, ops: Mapping[str, Operation], prefix: str)
                 raise MethodNotAllowed(allowed)
             if note is not None:
                 note.operation = op.operation_id
-            return await _serve(runtime, op, request, prefix, note)
+            response = await _serve(runtime, op, request, prefix, note, headers)
         except VendorError as error:
             response = vendor.render_error(error)
         except Exception:
             log.exception("unexpected error serving %s %s", request.method, request.url.path)
             response = vendor.render_error(InternalError())
+        if headers:
+            response.headers.update(headers)
         return response
 
     return endpoint
 
 
 async def _serve(runtime: VendorRuntime, op: Operation, request: Request, prefix: str,
-                 note: RequestNote | None) -> Response:
+                 note: RequestNote | None, headers: dict[str, str]) -> Response:
+    """The answer to an authenticated request; ``headers`` collects what every answer carries from here."""
     vendor = runtime.vendor
+    now_ms = runtime.clock.now_ms()
     secrets = vendor.auth.extract(request.headers)
-    if secrets is None:
-        raise MissingCredentials(vendor.auth.description)
-    credential = runtime.credentials.lookup(secrets)
-    if credential is None:
-        raise InvalidCredentials()
-    if note is not None:
+    credential = runtime.credentials.lookup(secrets) if secrets is not None else None
+    if note is not None and credential is not None:
         note.credential = credential.id
         note.org = credential.org_id
+    org = runtime.orgs.get(credential.org_id) if credential is not None else None
+    fault = runtime.faults.decide(RequestFacts(
+        vendor=vendor.name, operation=op.operation_id, org=credential.org_id if credential else None,
+        method=request.method, path=request.url.path, now_ms=now_ms))
+    if fault is not None:
+        if note is not None:
+            note.fault = fault.label
+        await fault.before(request.scope)
+        injected = fault.error()
+        if injected is not None:
+            if isinstance(injected, TooManyRequests):
+                injected.with_headers(runtime.limits.fault_headers(
+                    vendor, org, op.operation_id, math.ceil(injected.retry_after or 0)))
+            raise injected
+    if secrets is None:
+        raise MissingCredentials(vendor.auth.description)
+    if credential is None or org is None:
+        raise InvalidCredentials()
+    verdict = runtime.limits.take(vendor, org, credential, op.operation_id, now_ms)
+    if verdict is not None:
+        headers.update(verdict.headers)
+        if not verdict.allowed:
+            raise TooManyRequests(verdict.retry_after_s, verdict.message)
     raw_body = await request.body() if op.body_schema is not None else b""
-    now_ms = runtime.clock.now_ms()
     replay_key = _replay_key(runtime, op, request, prefix, secrets, credential.org_id, raw_body)
     if replay_key is not None:
         answers = runtime.answers

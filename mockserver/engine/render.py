@@ -23,9 +23,12 @@ def json_response(status: int, body: Any, headers: Mapping[str, str] | None = No
 
 
 def error_headers(error: VendorError) -> dict[str, str]:
-    """``Allow`` on a 405, ``Retry-After`` (whole seconds, rounded up) on a 429 that knows it."""
+    """``Allow`` on a 405, ``Retry-After`` (whole seconds, rounded up) on a 429 that knows it, and the
+    headers the error carries (``VendorError.with_headers``: a rate-limit dialect's, for instance)."""
+    headers: dict[str, str] = {}
     if isinstance(error, MethodNotAllowed):
-        return {"Allow": ", ".join(error.allowed)}
+        headers["Allow"] = ", ".join(error.allowed)
     if isinstance(error, TooManyRequests) and error.retry_after is not None:
-        return {"Retry-After": str(max(0, math.ceil(error.retry_after)))}
-    return {}
+        headers["Retry-After"] = str(max(0, math.ceil(error.retry_after)))
+    headers.update(error.headers)
+    return headers

@@ -17,6 +17,8 @@ from mockserver.engine.auth import AuthScheme, CredentialIndex
 from mockserver.engine.cache import ByteCache
 from mockserver.engine.clock import Clock
 from mockserver.engine.events import EventFactory, EventRenderer, OrgStream
+from mockserver.engine.faults import FaultEngine
+from mockserver.engine.ratelimit import RateLimiter, RateLimitPolicy
 from mockserver.engine.spec import ApiSpec, Operation
 from mockserver.engine.world import Credential, Org
 from mockserver.errors import VendorError
@@ -80,6 +82,13 @@ class Vendor:
     docs: str = ""
     path_prefix: str = ""
     """Prefix of every spec path on the wire (Make's spec paths are relative to /api/v2)."""
+    entry_schema: str = ""
+    """Name of the spec's component schema of one audit entry (``POST /_mock/events`` checks injected
+    entries against it)."""
+    timestamp_path: tuple[str, ...] = ()
+    """Where an entry keeps its ISO 8601 time, e.g. ``("attributes", "timestamp")``."""
+    rate_limit: RateLimitPolicy | None = None
+    """The vendor's default rate limit; None: not rate limited unless configured."""
     extra: Mapping[str, Any] = field(default_factory=dict)
 
 
@@ -96,4 +105,6 @@ class VendorRuntime:
     seed: int
     answers: ByteCache[tuple[Any, ...], tuple[bytes, int]]
     """Whole answers offered by handlers for replay (``Call.remember``), shared with the corpus."""
+    faults: FaultEngine
+    limits: RateLimiter
     state: dict[str, Any] = field(default_factory=dict)

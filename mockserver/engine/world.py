@@ -58,6 +58,10 @@ class Org:
     teams: tuple[Team, ...]
     credentials: tuple[Credential, ...]
     extra: Mapping[str, Any]
+    rate_limit: Mapping[str, Any] | None = None
+    """Overrides of the vendor's rate limit for this org (checked by engine.ratelimit at start-up)."""
+    live: Mapping[str, Any] | None = None
+    """Overrides of live arrival for this org: ingestion lag, jitter, out-of-order fraction."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -71,7 +75,8 @@ class World:
         return None
 
 
-_ORG_KEYS = {"id", "name", "domain", "plan", "events_per_day", "staff", "users", "teams", "credentials", "extra"}
+_ORG_KEYS = {"id", "name", "domain", "plan", "events_per_day", "staff", "users", "teams", "credentials", "extra",
+             "rate_limit", "live"}
 
 
 class _Reader:
@@ -178,7 +183,9 @@ def _parse_org(reader: _Reader, vendor: str, raw: Mapping[str, Any], where: str,
     return Org(vendor=vendor, id=org_id, name=name, domain=domain, plan=str(plan) if plan else None,
                events_per_day=reader.count(raw, "events_per_day", where, None),
                staff=reader.count(raw, "staff", where, 20) or 0, users=tuple(users), teams=teams,
-               credentials=tuple(credentials), extra=reader.mapping(raw.get("extra") or {}, f"{where}.extra"))
+               credentials=tuple(credentials), extra=reader.mapping(raw.get("extra") or {}, f"{where}.extra"),
+               rate_limit=reader.mapping(raw["rate_limit"], f"{where}.rate_limit") if "rate_limit" in raw else None,
+               live=reader.mapping(raw["live"], f"{where}.live") if "live" in raw else None)
 
 
 def load_world(path: Path, secret_fields: Mapping[str, tuple[str, ...]]) -> World:

@@ -237,4 +237,6 @@ VENDOR = Vendor(
     handlers={"ListAuditLogs": list_audit_logs, "SearchAuditLogs": search_audit_logs},
     render_error=render_error,
     docs="GET /api/v2/audit/events, POST /api/v2/audit/events/search",
+    entry_schema="AuditLogsEvent",
+    timestamp_path=("attributes", "timestamp"),
 )
