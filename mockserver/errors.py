@@ -67,9 +67,11 @@ class InvalidParameter(BadRequest):
 class InvalidBody(BadRequest):
     code = "invalid_body"
 
-    def __init__(self, reason: str, location: tuple[str | int, ...] = ()) -> None:
+    def __init__(self, reason: str, location: tuple[str | int, ...] = (), raw: bytes | None = None) -> None:
         self.reason = reason
         self.location = location
+        self.raw = raw
+        """The body's bytes, for vendors that word their errors from the body itself (Datafold)."""
         where = ".".join(str(part) for part in location)
         super().__init__(f"Invalid request body at '{where}': {reason}" if where else f"Invalid request body: {reason}")
 

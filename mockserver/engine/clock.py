@@ -45,6 +45,10 @@ class Clock:
     def state(self) -> ClockState:
         return self._state
 
+    def real_ms(self) -> int:
+        """Real time, as this clock reads it (for offsets: mock time minus real time)."""
+        return self._real()
+
     def now_ms(self) -> int:
         state = self._state
         if state.rate == 0.0:

@@ -27,6 +27,7 @@ import orjson
 
 from mockserver.engine.cache import ByteCache
 from mockserver.engine.clock import Clock
+from mockserver.engine.live import Live
 from mockserver.engine.rng import Rng, mix64, stable_key
 from mockserver.engine.staff import Staff, make_staff
 from mockserver.engine.windows import DAY_MS, Window
@@ -75,6 +76,8 @@ class OrgStream:
         self._injected = _Injected(keys=[], events={})
         self.version = 0
         """Bumped whenever the stream's content changes other than by the clock (injections, reset)."""
+        self.live = Live()
+        """When generated events become visible (ingestion lag, jitter, out of order)."""
 
     @cached_property
     def staff(self) -> Staff:
@@ -94,13 +97,29 @@ class OrgStream:
         return index
 
     def visible(self, window: Window, now_ms: int) -> Window:
-        """``window`` clipped to what exists at ``now_ms``: retention behind, the present ahead."""
-        return Window(max(window.start_ms, now_ms - self.retention_ms, 0), min(window.end_ms, now_ms + 1))
+        """``window`` clipped to what exists at ``now_ms``: retention behind, the present ahead. Injected
+        events are visible once the clock reaches their time; generated ones after their ingestion delay
+        (``live``), so with a lag the generated part ends earlier, and with jitter or out-of-order
+        arrival the window carries ``as_of_ms`` and its most recent events are checked one by one."""
+        start = max(window.start_ms, now_ms - self.retention_ms, 0)
+        end = min(window.end_ms, now_ms + 1)
+        return Window(start, end, now_ms if self.live.max_delay_ms else None)
+
+    def visible_at(self, key: Key) -> int:
+        """When the event of ``key`` becomes visible to clients."""
+        ts, source, seq = key
+        return ts if source == INJECTED else ts + self.live.delay_ms(self.key, seq)
+
+    def settled(self, window: Window, now_ms: int) -> bool:
+        """Whether no event can still appear in ``window`` as the clock moves on from ``now_ms``."""
+        return window.end_ms + self.live.max_delay_ms <= now_ms + 1
 
     # -- keys ------------------------------------------------------------------------------------------
     def keys(self, window: Window, after: Key | None = None, descending: bool = False) -> Iterator[Key]:
         """Keys in ``window`` (already clipped by the caller), in order, strictly after ``after``."""
         generated = self._generated_keys(window, after, descending)
+        if window.as_of_ms is not None:
+            generated = self._arrived(generated, window.as_of_ms)
         if not self._injected.keys:
             return generated
         return heapq.merge(generated, self._injected_keys(window, after, descending), reverse=descending)
@@ -130,6 +149,20 @@ class OrgStream:
                 yield (t, GENERATED, i)
                 i -= 1
 
+    def _arrived(self, keys: Iterator[Key], as_of_ms: int) -> Iterator[Key]:
+        """``keys`` without the generated events still in ingestion at ``as_of_ms``."""
+        settled_before = as_of_ms - self.live.max_delay_ms  # every event up to here has arrived
+        not_before = as_of_ms - self.live.lag_ms  # no event after here has
+        delay, stream_key = self.live.delay_ms, self.key
+        for key in keys:
+            ts = key[0]
+            if ts <= settled_before or (ts <= not_before and ts + delay(stream_key, key[2]) <= as_of_ms):
+                yield key
+
+    def injected_keys(self, window: Window) -> Iterator[Key]:
+        """Keys of the injected events in ``window``, oldest first."""
+        return self._injected_keys(window, None, False)
+
     def _injected_keys(self, window: Window, after: Key | None, descending: bool) -> Iterator[Key]:
         keys = self._injected.keys
         lo = bisect.bisect_left(keys, (window.start_ms, -1, -1))
@@ -146,6 +179,10 @@ class OrgStream:
         if window.empty:
             return 0
         generated = self.first_index_at_or_after(window.end_ms) - self.first_index_at_or_after(window.start_ms)
+        if window.as_of_ms is not None:  # minus the generated events still in ingestion
+            frontier = Window(max(window.start_ms, window.as_of_ms - self.live.max_delay_ms + 1), window.end_ms)
+            in_flight = self._generated_keys(frontier, None, False)
+            generated -= sum(1 for key in in_flight if self.visible_at(key) > window.as_of_ms)
         keys = self._injected.keys
         injected = bisect.bisect_left(keys, (window.end_ms, -1, -1)) - bisect.bisect_left(
             keys, (window.start_ms, -1, -1))

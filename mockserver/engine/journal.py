@@ -54,6 +54,7 @@ class Journal:
     def __init__(self, max_entries: int = 10_000) -> None:
         self._entries: deque[JournalEntry] = deque(maxlen=max_entries)
         self._seq = 0
+        self.capacity = max_entries
 
     def record(self, **fields: Any) -> None:
         self._seq += 1
@@ -70,13 +71,16 @@ class Journal:
 
 
 class JournalMiddleware:
-    def __init__(self, app: ASGIApp, *, journal: Journal, clock: Clock) -> None:
+    """Records every HTTP request but those under ``skip_prefix`` (the control API's own calls)."""
+
+    def __init__(self, app: ASGIApp, *, journal: Journal, clock: Clock, skip_prefix: str = "/_mock/") -> None:
         self.app = app
         self.journal = journal
         self.clock = clock
+        self.skip_prefix = skip_prefix
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] != "http":
+        if scope["type"] != "http" or scope["path"].startswith(self.skip_prefix):
             await self.app(scope, receive, send)
             return
         note = RequestNote()

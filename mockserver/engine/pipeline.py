@@ -138,6 +138,6 @@ def _replay_key(runtime: VendorRuntime, op: Operation, request: Request, prefix:
     stream = runtime.streams.get(org_id)
     if len(raw_body) > MAX_REPLAY_BODY:
         return None
-    return (runtime.vendor.name, op.operation_id, prefix, request.headers.get("host", ""),
+    return (runtime.vendor.name, op.operation_id, prefix, request.url.path, request.headers.get("host", ""),
             request.scope.get("query_string", b""), raw_body, secrets,
             -1 if stream is None else stream.number, -1 if stream is None else stream.version)

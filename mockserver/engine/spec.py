@@ -111,6 +111,14 @@ def _compile(schema: Mapping[str, Any]) -> Any:
     return jsonschema_rs.Draft4Validator(to_json_schema(schema), validate_formats=False)
 
 
+def component_validator(spec: ApiSpec, name: str) -> Any:
+    """A compiled validator of the component schema ``name`` (``#/components/schemas/<name>``)."""
+    schema = _resolve(spec.document, spec.document).get("components", {}).get("schemas", {}).get(name)
+    if not isinstance(schema, Mapping):
+        raise LookupError(f"{spec.path.name}: no component schema {name!r}")
+    return _compile(schema)
+
+
 def load_spec(path: Path) -> ApiSpec:
     document = yaml.safe_load(path.read_text(encoding="utf-8"))
     resolved = _resolve(document, document)
@@ -204,13 +212,21 @@ def parse_body(op: Operation, raw: bytes) -> Any:
     """The decoded JSON body, validated against the operation's schema; None when absent and optional."""
     if not raw.strip():
         if op.body_required:
-            raise InvalidBody("a JSON body is required")
+            raise InvalidBody("a JSON body is required", raw=raw)
         return None
     try:
         body = orjson.loads(raw)
     except orjson.JSONDecodeError as exc:
-        raise InvalidBody(f"malformed JSON ({exc.msg} at position {exc.pos})") from None
+        raise InvalidBody(f"malformed JSON ({exc.msg} at position {exc.pos})", raw=raw) from None
     if op.body_validator is not None:
         for error in op.body_validator.iter_errors(body):
-            raise InvalidBody(error.message, tuple(error.instance_path))
+            raise InvalidBody(_reason(error), tuple(error.instance_path), raw=raw)
     return body
+
+
+def _reason(error: Any) -> str:
+    """jsonschema's message, except where it only repeats the schema: ``not: {required: [a, b]}``."""
+    excluded = getattr(error.kind, "schema", None)
+    if type(error.kind).__name__ == "Not" and isinstance(excluded, Mapping) and set(excluded) == {"required"}:
+        return f"{' and '.join(map(str, excluded['required']))} exclude each other: send only one"
+    return str(error.message)

@@ -39,6 +39,9 @@ class Window:
 
     start_ms: int
     end_ms: int
+    as_of_ms: int | None = None
+    """Set by ``OrgStream.visible`` when live arrival delays events: only events visible at this clock
+    time belong to the window (see engine/live.py)."""
 
     @property
     def empty(self) -> bool:
