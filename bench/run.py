@@ -57,7 +57,7 @@ def free_port() -> int:
 
 
 def mock_cmd(port: int) -> list[str]:
-    flags = f"--host 127.0.0.1 --port {port} --now {NOW} --seed 1 --log-level warning"
+    flags = f"--host 127.0.0.1 --port {port} --now {NOW} --seed 1 --log-level warning --no-rate-limits"
     return [
         sys.executable,
         "-m",

@@ -13,19 +13,22 @@ from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import BaseRoute, Mount, Route
 
-from mockserver.control import control_routes
+from mockserver.control import ControlTokenMiddleware, control_routes
+from mockserver.control_faults import startup_scenario
 from mockserver.data import default_world, spec_path
 from mockserver.engine.auth import CredentialIndex
 from mockserver.engine.clock import Clock
 from mockserver.engine.events import Corpus
+from mockserver.engine.fault_middleware import FaultMiddleware
 from mockserver.engine.faults import FaultEngine
 from mockserver.engine.journal import Journal, JournalMiddleware
+from mockserver.engine.live import Live, LiveError, parse_live
 from mockserver.engine.pipeline import ALL_METHODS, vendor_routes
 from mockserver.engine.ratelimit import RateLimiter
 from mockserver.engine.render import json_response
 from mockserver.engine.spec import load_spec
 from mockserver.engine.vendor import Vendor, VendorRuntime
-from mockserver.engine.world import World, load_world
+from mockserver.engine.world import Org, World, WorldError, load_world
 from mockserver.errors import NotFound
 from mockserver.settings import Settings
 from mockserver.vendors import discover
@@ -44,6 +47,15 @@ class MockServer:
     faults: FaultEngine
     limits: RateLimiter
 
+    def reset(self) -> None:
+        """Every piece of state back to its start: injected events, clock, buckets, faults, journal."""
+        self.corpus.reset()
+        self.corpus.answers.clear()
+        self.clock.reset()
+        self.limits.reset()
+        self.faults.reset()
+        self.journal.clear()
+
 
 def secret_fields(vendors: tuple[Vendor, ...]) -> dict[str, tuple[str, ...]]:
     return {vendor.name: vendor.auth.fields for vendor in vendors}
@@ -56,7 +68,8 @@ def build_server(settings: Settings, world: World | None = None) -> MockServer:
     clock = Clock(frozen_at_ms=settings.frozen_at_ms)
     corpus = Corpus(seed=settings.seed, clock=clock, cache_mb=settings.cache_mb)
     faults = FaultEngine(settings.seed)
-    limits = RateLimiter(clock, world)
+    limits = RateLimiter(clock, world, enabled=settings.rate_limits,
+                         source=str(settings.world or default_world()))
     runtimes = {}
     for vendor in vendors:
         orgs = {org.id: org for org in world.orgs.get(vendor.name, ())}
@@ -65,12 +78,25 @@ def build_server(settings: Settings, world: World | None = None) -> MockServer:
                                vendor.retention_days, vendor.render_event)
             for org in orgs.values()
         }
+        for n, org in enumerate(orgs.values()):
+            streams[org.id].live = _live(settings, org, f"{vendor.name}.orgs[{n}].live")
         runtimes[vendor.name] = VendorRuntime(
             vendor=vendor, spec=load_spec(spec_path(vendor.spec_file)),
             credentials=CredentialIndex(vendor.name, vendor.auth, world), orgs=orgs, streams=streams,
             clock=clock, seed=settings.seed, answers=corpus.answers, faults=faults, limits=limits)
+    if settings.scenario is not None:
+        faults.start_with(startup_scenario(settings.scenario, runtimes))
     return MockServer(settings=settings, clock=clock, world=world, corpus=corpus,
                       journal=Journal(settings.journal_size), runtimes=runtimes, faults=faults, limits=limits)
+
+
+def _live(settings: Settings, org: Org, where: str) -> Live:
+    if org.live is None:
+        return settings.live
+    try:
+        return parse_live(org.live, settings.live, where)
+    except LiveError as exc:
+        raise WorldError(f"world: {exc}") from None
 
 
 def _vendor_not_found(runtime: VendorRuntime) -> Route:
@@ -82,7 +108,8 @@ def _vendor_not_found(runtime: VendorRuntime) -> Route:
 
 async def _not_found(request: Request, exc: Exception) -> Response:
     status = exc.status_code if isinstance(exc, HTTPException) else 404
-    return json_response(status, {
+    headers = exc.headers if isinstance(exc, HTTPException) else None
+    return json_response(status, headers=headers, body={
         "error": "not_found" if status == 404 else "http_error",
         "message": f"No mock route for {request.method} {request.url.path}; see GET /_mock/health for the "
                    "vendors served",
@@ -109,7 +136,10 @@ def create_app(settings: Settings | None = None, *, world: World | None = None) 
         prefix = f"/{name}"
         routes.append(Mount(prefix, routes=[*vendor_routes(runtime, prefix), _vendor_not_found(runtime)]))
     handlers: dict[Any, Any] = {HTTPException: _not_found}
-    app = MockApp(routes=routes, exception_handlers=handlers,
-                    middleware=[Middleware(JournalMiddleware, journal=server.journal, clock=server.clock)])
+    app = MockApp(routes=routes, exception_handlers=handlers, middleware=[
+        Middleware(ControlTokenMiddleware, token=server.settings.control_token),
+        Middleware(JournalMiddleware, journal=server.journal, clock=server.clock),
+        Middleware(FaultMiddleware, engine=server.faults),
+    ])
     app.state.mock = server
     return app

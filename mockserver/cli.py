@@ -43,6 +43,24 @@ def _parser() -> argparse.ArgumentParser:
                        help="log level (default info, which logs each request; env MOCKSERVER_LOG_LEVEL)")
     serve.add_argument("--cache-mb", type=int, dest="cache_mb",
                        help="memory for rendered events and replayed answers, MiB (default 48; 0 disables)")
+    serve.add_argument("--journal-size", type=int, dest="journal_size",
+                       help="requests GET /_mock/requests keeps, oldest dropped first (default 10000)")
+    serve.add_argument("--scenario", help="install a fault plan at start: a shipped scenario's name "
+                       "(flaky-5xx, rate-limit-storm, slow, truncated, chaos) or a YAML file")
+    serve.add_argument("--no-rate-limits", dest="rate_limits", action="store_const", const=False,
+                       help="switch every vendor's rate limit off (env MOCKSERVER_RATE_LIMITS=false)")
+    serve.add_argument("--control-token", dest="control_token",
+                       help="require 'Authorization: Bearer <token>' on /_mock calls except health "
+                            "(env MOCKSERVER_CONTROL_TOKEN)")
+    live = serve.add_argument_group("live arrival (every org; the world file may override per org)")
+    live.add_argument("--ingestion-lag", type=float, dest="ingestion_lag", metavar="SECONDS",
+                      help="delay between an event's time and its visibility (default 0)")
+    live.add_argument("--lag-jitter", type=float, dest="lag_jitter", metavar="SECONDS",
+                      help="up to this much more delay, drawn per event (default 0)")
+    live.add_argument("--out-of-order", type=float, dest="out_of_order", metavar="FRACTION",
+                      help="fraction of events that arrive after later ones (default 0)")
+    live.add_argument("--out-of-order-delay", type=float, dest="out_of_order_delay", metavar="SECONDS",
+                      help="up to how much later those arrive (default 300)")
     creds = sub.add_parser("credentials", help="print the world's credentials as ready-to-send headers")
     creds.add_argument("--vendor", help="only this vendor")
     creds.add_argument("--json", action="store_true", help="a JSON list of {vendor, org, role, headers}")

@@ -10,6 +10,7 @@ from pathlib import Path
 from typing import Any
 
 from mockserver.engine.events import MAX_EVENTS_PER_DAY
+from mockserver.engine.live import MAX_DELAY_S, Live
 from mockserver.engine.windows import InstantError, parse_instant
 
 LOG_LEVELS = ("critical", "error", "warning", "info", "debug")
@@ -34,7 +35,27 @@ class Settings:
     cache_mb: int = 48
     """Memory for rendered events and replayed answers, in MiB (0 disables caching)."""
     journal_size: int = 10_000
+    """Requests the journal (GET /_mock/requests) keeps, oldest dropped first."""
+    scenario: str | None = None
+    """A fault plan to install at start: a shipped scenario's name or a YAML file's path."""
+    rate_limits: bool = True
+    """Enforce the vendors' rate limits (``--no-rate-limits`` switches every bucket off)."""
+    control_token: str | None = None
+    """When set, every /_mock call but health needs ``Authorization: Bearer <token>``."""
+    ingestion_lag: float = 0.0
+    """Seconds between an event's time and its visibility in the API (every org, unless the world says)."""
+    lag_jitter: float = 0.0
+    """Up to this many more seconds of ingestion lag, drawn per event."""
+    out_of_order: float = 0.0
+    """Fraction of events that arrive late, after events that happened after them."""
+    out_of_order_delay: float = 300.0
+    """Up to how many more seconds a late event waits."""
     extra: Mapping[str, Any] = field(default_factory=dict)
+
+    @property
+    def live(self) -> Live:
+        return Live(lag_ms=round(self.ingestion_lag * 1000), jitter_ms=round(self.lag_jitter * 1000),
+                    out_of_order=self.out_of_order, out_of_order_delay_ms=round(self.out_of_order_delay * 1000))
 
     @property
     def frozen_at_ms(self) -> int | None:
@@ -58,12 +79,23 @@ class Settings:
                 parse_instant(self.now, 0)
             except InstantError as exc:
                 raise SettingsError(f"now: {exc}") from None
+        for name in ("ingestion_lag", "lag_jitter", "out_of_order_delay"):
+            value = getattr(self, name)
+            if not 0 <= value <= MAX_DELAY_S:
+                flag = name.replace("_", "-")
+                raise SettingsError(f"{flag} must be between 0 and {MAX_DELAY_S} seconds, got {value}")
+        if not 0 <= self.out_of_order <= 1:
+            raise SettingsError(f"out-of-order must be a fraction between 0 and 1, got {self.out_of_order}")
+        if self.control_token is not None and not self.control_token.strip():
+            raise SettingsError("control-token must not be empty")
         if self.world is not None and not self.world.is_file():
             raise SettingsError(f"world file not found: {self.world}")
         return self
 
 
 _INT_FIELDS = {"port", "seed", "events_per_day", "cache_mb", "journal_size"}
+_FLOAT_FIELDS = {"ingestion_lag", "lag_jitter", "out_of_order", "out_of_order_delay"}
+_BOOL_FIELDS = {"rate_limits"}
 ENV_PREFIX = "MOCKSERVER_"
 
 
@@ -90,6 +122,19 @@ def _convert(name: str, raw: str, source: str) -> Any:
             return int(raw)
         except ValueError:
             raise SettingsError(f"{source} must be an integer, got {raw!r}") from None
+    if name in _FLOAT_FIELDS:
+        try:
+            value = float(raw)
+        except ValueError:
+            raise SettingsError(f"{source} must be a number, got {raw!r}") from None
+        if value != value:
+            raise SettingsError(f"{source} must be a number, got {raw!r}")
+        return value
+    if name in _BOOL_FIELDS:
+        lowered = raw.strip().lower()
+        if lowered not in {"1", "true", "yes", "on", "0", "false", "no", "off"}:
+            raise SettingsError(f"{source} must be true or false, got {raw!r}")
+        return lowered in {"1", "true", "yes", "on"}
     if name == "world":
         return Path(raw)
     return raw

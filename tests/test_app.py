@@ -35,10 +35,11 @@ def test_every_request_is_journalled_without_secrets() -> None:
     with TestClient(app) as client:
         client.get("/api/v2/audit/events", headers={"DD-API-KEY": key,
                                                     "DD-APPLICATION-KEY": "cb7e9a2163b6a38080d4545976fbc09e24330768"})
-        client.get("/_mock/health")
+        client.get("/api/v9/nothing")
+        client.get("/_mock/health")  # control calls are not journalled
     entries = list(app.state.mock.journal)
     assert [(e.method, e.path, e.status) for e in entries] == [
-        ("GET", "/api/v2/audit/events", 200), ("GET", "/_mock/health", 200)]
+        ("GET", "/api/v2/audit/events", 200), ("GET", "/api/v9/nothing", 404)]
     assert entries[0].vendor == "datadog" and entries[0].operation == "ListAuditLogs"
     assert entries[0].credential == "acme-admin" and entries[0].org == "acme"
     assert key not in repr(entries)
@@ -47,7 +48,7 @@ def test_every_request_is_journalled_without_secrets() -> None:
 def test_the_journal_is_bounded() -> None:
     app = create_app(Settings(journal_size=5))
     with TestClient(app) as client:
-        for _ in range(12):
-            client.get("/_mock/health")
+        for n in range(12):
+            client.get(f"/api/v9/nothing/{n}")
     assert len(app.state.mock.journal) == 5
     assert [e.seq for e in app.state.mock.journal] == [8, 9, 10, 11, 12]

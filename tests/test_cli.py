@@ -51,6 +51,9 @@ def test_credentials_for_one_vendor_as_text() -> None:
     (["serve", "--log-level", "loud"], "argument --log-level: invalid choice: 'loud'"),
     (["serve", "--world", "/nonexistent/world.yaml"], "world file not found: /nonexistent/world.yaml"),
     (["serve", "--bogus"], "unrecognized arguments: --bogus"),
+    (["serve", "--out-of-order", "2"], "out-of-order must be a fraction between 0 and 1, got 2.0"),
+    (["serve", "--ingestion-lag", "soon"], "argument --ingestion-lag: invalid float value: 'soon'"),
+    (["serve", "--journal-size", "0"], "journal-size >= 1"),
     (["credentials", "--vendor", "acme-cloud"], "unknown vendor 'acme-cloud'"),
     (["spec", "acme-cloud"], "unknown vendor 'acme-cloud'"),
 ])

@@ -28,6 +28,9 @@ def test_now_freezes_the_clock() -> None:
 @pytest.mark.parametrize(("flags", "message"), [
     ({"port": -1}, "port -1 is out of range"), ({"log_level": "LOUD"}, "log-level must be one of"),
     ({"world": Path("/nope.yaml")}, "world file not found"), ({"now": "soon"}, "now: "),
+    ({"ingestion_lag": -1.0}, "ingestion-lag must be between 0 and 604800 seconds"),
+    ({"out_of_order": 1.5}, "out-of-order must be a fraction between 0 and 1"),
+    ({"control_token": "  "}, "control-token must not be empty"),
 ])
 def test_invalid(flags: dict[str, object], message: str) -> None:
     with pytest.raises(SettingsError, match=message):
@@ -37,3 +40,16 @@ def test_invalid(flags: dict[str, object], message: str) -> None:
 def test_settings_are_immutable() -> None:
     with pytest.raises(AttributeError):
         Settings().port = 1  # type: ignore[misc]
+
+
+def test_control_plane_settings_from_the_environment() -> None:
+    env = {"MOCKSERVER_RATE_LIMITS": "off", "MOCKSERVER_INGESTION_LAG": "2.5", "MOCKSERVER_OUT_OF_ORDER": "0.1",
+           "MOCKSERVER_CONTROL_TOKEN": "t0ken", "MOCKSERVER_SCENARIO": "chaos"}
+    settings = from_sources({}, env)
+    assert settings.rate_limits is False and settings.control_token == "t0ken" and settings.scenario == "chaos"
+    assert settings.live.lag_ms == 2500 and settings.live.out_of_order == 0.1
+    assert from_sources({"rate_limits": None}, {}).rate_limits is True
+    with pytest.raises(SettingsError, match="MOCKSERVER_RATE_LIMITS must be true or false, got 'maybe'"):
+        from_sources({}, {"MOCKSERVER_RATE_LIMITS": "maybe"})
+    with pytest.raises(SettingsError, match="MOCKSERVER_LAG_JITTER must be a number, got 'lots'"):
+        from_sources({}, {"MOCKSERVER_LAG_JITTER": "lots"})
