@@ -168,10 +168,28 @@ def conformance_schema(vendor: str, mode: str, settings: Settings | None = None)
     return schema, app
 
 
-def conformance_headers(app: Any, vendor: str) -> dict[str, str]:
-    """Auth headers of the first credential of the vendor's first org (the world lists an admin first)."""
+CONFORMANCE_CREDENTIAL = "x-conformance-credential"
+"""On an operation: the id of the world credential the suite authenticates it with (an org admin for an
+org's logs, a team admin for a team's), where the first credential of the first org would be refused."""
+
+
+def conformance_headers(app: Any, vendor: str, operation_id: str | None = None) -> dict[str, str]:
+    """Auth headers for ``operation_id``: the credential its ``x-conformance-credential`` names, else the
+    first credential of the vendor's first org (the world lists an admin first)."""
     runtime = app.state.mock.runtimes[vendor]
+    wanted = _conformance_credential(runtime.spec.document, operation_id)
     for org in runtime.orgs.values():
         for cred in org.credentials:
-            return dict(runtime.vendor.auth.headers_for(cred.secrets))
-    raise LookupError(f"the world has no credential for {vendor}")
+            if wanted in (None, cred.id):
+                return dict(runtime.vendor.auth.headers_for(cred.secrets))
+    raise LookupError(f"the world has no credential {wanted!r} for {vendor}" if wanted
+                      else f"the world has no credential for {vendor}")
+
+
+def _conformance_credential(document: Any, operation_id: str | None) -> str | None:
+    for item in document.get("paths", {}).values():
+        for operation in item.values():
+            if isinstance(operation, dict) and operation.get("operationId") == operation_id:
+                named = operation.get(CONFORMANCE_CREDENTIAL)
+                return str(named) if named else None
+    return None

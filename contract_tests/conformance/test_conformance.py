@@ -30,7 +30,7 @@ CASES = [(vendor, operation_id, mode) for vendor, operation_id in conformance_op
 def test_operation_conforms_to_its_spec(vendor: str, operation_id: str, mode: str) -> None:
     schema, app = conformance_schema(vendor, mode)
     operation = schema.find_operation_by_id(operation_id)
-    headers = conformance_headers(app, vendor)
+    headers = conformance_headers(app, vendor, operation_id)
     strategy: Any = operation.as_strategy(generation_mode=GenerationMode(mode))
 
     @settings(max_examples=60 if mode == "positive" else 40, deadline=None, database=None,
