@@ -17,6 +17,7 @@ from starlette.responses import Response
 
 from mockserver.engine.faults import FaultPlan, PlanError, parse_plan
 from mockserver.engine.render import json_response
+from mockserver.engine.yamlsafe import safe_load
 from mockserver.scenarios import load_scenario
 from mockserver.settings import SettingsError
 
@@ -55,7 +56,7 @@ def _decode(raw: bytes, content_type: str) -> Any:
         raise PlanError("plan: the body is empty; send a JSON object with a 'rules' list")
     if "yaml" in content_type.lower():
         try:
-            return yaml.safe_load(raw)
+            return safe_load(raw)
         except yaml.YAMLError as exc:
             raise PlanError(f"plan: the body is not valid YAML: {str(exc).splitlines()[0]}") from None
     try:

@@ -12,6 +12,7 @@ import yaml
 
 from mockserver.data import data_dir
 from mockserver.engine.faults import FaultPlan, PlanError, parse_plan
+from mockserver.engine.yamlsafe import safe_load
 
 
 def scenarios_dir() -> Path:
@@ -32,7 +33,7 @@ def load_scenario(name_or_path: str, known: Mapping[str, Collection[str]] | None
             raise PlanError(f"scenario file not found: {name_or_path}")
         raise PlanError(f"unknown scenario {name_or_path!r}; shipped: {', '.join(shipped_scenarios())}")
     try:
-        data = yaml.safe_load(path.read_text(encoding="utf-8"))
+        data = safe_load(path.read_text(encoding="utf-8"))
     except (OSError, UnicodeDecodeError, yaml.YAMLError) as exc:
         raise PlanError(f"{path.name}: cannot read: {str(exc).splitlines()[0]}") from None
     try:

@@ -18,8 +18,8 @@ from typing import Any
 
 import jsonschema_rs
 import orjson
-import yaml
 
+from mockserver.engine.yamlsafe import safe_load
 from mockserver.errors import InvalidBody, InvalidParameter
 
 HTTP_METHODS = ("get", "put", "post", "delete", "patch", "head", "options")
@@ -120,7 +120,7 @@ def component_validator(spec: ApiSpec, name: str) -> Any:
 
 
 def load_spec(path: Path) -> ApiSpec:
-    document = yaml.safe_load(path.read_text(encoding="utf-8"))
+    document = safe_load(path.read_text(encoding="utf-8"))
     resolved = _resolve(document, document)
     operations = []
     for route, item in resolved.get("paths", {}).items():

@@ -13,6 +13,8 @@ from typing import Any
 
 import yaml
 
+from mockserver.engine.yamlsafe import safe_load
+
 
 class WorldError(ValueError):
     """A world file the server cannot use; ``str()`` is one line."""
@@ -194,7 +196,7 @@ def load_world(path: Path, secret_fields: Mapping[str, tuple[str, ...]]) -> Worl
     except OSError as exc:
         raise WorldError(f"{path}: cannot read: {exc.strerror or exc}") from exc
     try:
-        data = yaml.safe_load(text)
+        data = safe_load(text)
     except yaml.YAMLError as exc:
         mark = getattr(exc, "problem_mark", None)
         at = f"line {mark.line + 1}" if mark is not None else "?"
