@@ -129,9 +129,10 @@ class MockApp(Starlette):
 
 def create_app(settings: Settings | None = None, *, world: World | None = None) -> Starlette:
     server = build_server((settings or Settings()).validated(), world)
-    routes: list[BaseRoute] = [*control_routes(server)]
-    for runtime in server.runtimes.values():
+    routes: list[BaseRoute] = []
+    for runtime in server.runtimes.values():  # vendors first: theirs is the hot path
         routes.extend(vendor_routes(runtime))
+    routes.extend(control_routes(server))
     for name, runtime in server.runtimes.items():
         prefix = f"/{name}"
         routes.append(Mount(prefix, routes=[*vendor_routes(runtime, prefix), _vendor_not_found(runtime)]))

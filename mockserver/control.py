@@ -15,7 +15,7 @@ from typing import TYPE_CHECKING, Any
 
 from starlette.requests import Request
 from starlette.responses import Response
-from starlette.routing import Route
+from starlette.routing import BaseRoute, Mount, Route
 from starlette.types import ASGIApp, Receive, Scope, Send
 
 from mockserver import __version__
@@ -73,12 +73,15 @@ class ControlApi:
         op = self.spec.operation(operation_id)
         self._paths.setdefault(op.path, {})[op.method] = (op, handler, Binding(error, raw_body))
 
-    def routes(self) -> list[Route]:
+    def routes(self) -> list[BaseRoute]:
         missing = {op.operation_id for op in self.spec.operations} - {
             op.operation_id for ops in self._paths.values() for op, _, _ in ops.values()}
         if missing:
             raise LookupError(f"control.yaml: no handler for {', '.join(sorted(missing))}")
-        return [Route(path, self._endpoint(ops), methods=ALL_METHODS) for path, ops in self._paths.items()]
+        # One Mount, so a vendor request costs the router one failed match for the whole control API.
+        routes = [Route(path.removeprefix(CONTROL_PREFIX), self._endpoint(ops), methods=ALL_METHODS)
+                  for path, ops in self._paths.items()]
+        return [Mount(CONTROL_PREFIX, routes=routes)]
 
     @staticmethod
     def _endpoint(ops: Mapping[str, tuple[Operation, Endpoint, Binding]]) -> Callable[[Request], Awaitable[Response]]:
@@ -124,7 +127,7 @@ def clock_state(server: MockServer) -> dict[str, Any]:
             "offset_s": round((now - clock.real_ms()) / 1000, 3)}
 
 
-def control_routes(server: MockServer) -> list[Route]:
+def control_routes(server: MockServer) -> list[BaseRoute]:
     from mockserver.control_data import add_data_routes
     from mockserver.control_faults import add_fault_routes
     from mockserver.control_ratelimits import add_ratelimit_routes
@@ -151,7 +154,7 @@ def control_routes(server: MockServer) -> list[Route]:
             at = clock.real_ms() + round(body["offset_s"] * 1000)
         else:
             at = current
-        rate = body.get("rate", clock.state.rate)
+        rate = float(body.get("rate", clock.state.rate))
         if rate == 0:
             clock.freeze(at)
         else:

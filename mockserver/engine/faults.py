@@ -165,6 +165,11 @@ class FaultEngine:
         """Back to the plan the server started with (``--scenario``, or none), every counter at zero."""
         self.install(self._initial)
 
+    @property
+    def armed(self) -> bool:
+        """Whether a plan with at least one rule is installed."""
+        return bool(self._plan.rules)
+
     def decide(self, facts: RequestFacts) -> Fault | None:
         rules = self._plan.rules
         if not rules:

@@ -89,9 +89,11 @@ async def _serve(runtime: VendorRuntime, op: Operation, request: Request, prefix
         note.credential = credential.id
         note.org = credential.org_id
     org = runtime.orgs.get(credential.org_id) if credential is not None else None
-    fault = runtime.faults.decide(RequestFacts(
-        vendor=vendor.name, operation=op.operation_id, org=credential.org_id if credential else None,
-        method=request.method, path=request.url.path, now_ms=now_ms))
+    fault = None
+    if runtime.faults.armed:  # facts are built only when a plan could use them: this is the hot path
+        fault = runtime.faults.decide(RequestFacts(
+            vendor=vendor.name, operation=op.operation_id, org=credential.org_id if credential else None,
+            method=request.method, path=request.scope["path"], now_ms=now_ms))
     if fault is not None:
         if note is not None:
             note.fault = fault.label
@@ -138,6 +140,6 @@ def _replay_key(runtime: VendorRuntime, op: Operation, request: Request, prefix:
     stream = runtime.streams.get(org_id)
     if len(raw_body) > MAX_REPLAY_BODY:
         return None
-    return (runtime.vendor.name, op.operation_id, prefix, request.url.path, request.headers.get("host", ""),
+    return (runtime.vendor.name, op.operation_id, prefix, request.scope["path"], request.headers.get("host", ""),
             request.scope.get("query_string", b""), raw_body, secrets,
             -1 if stream is None else stream.number, -1 if stream is None else stream.version)
