@@ -123,6 +123,26 @@ def test_ground_truth_counts_events_still_in_ingestion() -> None:
         assert late["pending"] == 0 and late["count"] == early["count"] + early["pending"]
 
 
+def test_ground_truth_shows_out_of_order_arrival_as_the_clock_advances() -> None:
+    settings = Settings(now=NOW, log_level="warning", out_of_order=0.5, out_of_order_delay=1800)
+    with TestClient(create_app(settings)) as client:
+        window = {"from": "2024-05-01T11:30:00Z", "to": "2024-05-01T13:00:00Z"}
+        before = truth(client, **window)
+        seen = {event["id"] for event in before["events"]}
+        last_seen = max(event["attributes"]["timestamp"] for event in before["events"])
+        assert before["pending"] > 0
+        client.post("/_mock/clock/advance", json={"seconds": 1801})
+        after = truth(client, to="2024-05-01T12:00:00.001Z", **{"from": window["from"]})
+        arrived = [event for event in after["events"] if event["id"] not in seen]
+        assert seen <= {event["id"] for event in after["events"]}, "an event once visible stays visible"
+        assert len(arrived) == before["pending"] and after["pending"] == 0
+        late = [event for event in arrived if event["attributes"]["timestamp"] < last_seen]
+        assert late, "events that happened before the newest one seen arrived after it"
+        # a client polling from the newest timestamp it has seen never gets them
+        polled = truth(client, **{"from": last_seen, "to": "2024-05-01T12:00:00.001Z"})
+        assert not {event["id"] for event in late} & {event["id"] for event in polled["events"]}
+
+
 def _datadog_entry(client: TestClient, event_id: str, timestamp: str) -> dict[str, Any]:
     template = truth(client, limit=1, **{"from": "now-1h"})["events"][0]
     template["id"] = event_id
