@@ -140,3 +140,4 @@ def make_search_client(base_url: str, headers: dict[str, str], *, page_size: int
 
 make_client = make_list_client
 """The protocol's ``make_client(base_url, headers)``: the GET pagination with the client's defaults."""
+

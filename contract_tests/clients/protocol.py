@@ -37,8 +37,9 @@ Rules for the adapter:
 - Bound your loops: raise instead of paging forever if the server misbehaves.
 
 ``contract_tests/clients/datadog_official.py`` is the reference adapter, built on Datadog's official
-``datadog-api-client`` package; copy its shape. To run the behaviour tests against your client, point
-their factory at your ``make_client`` (the tests take any ``ClientFactory``).
+``datadog-api-client`` package; copy its shape. To hunt for lost or duplicated events in your client
+under fault plans, name your factory in ``AUDIT_CLIENT`` (``package.module:make_client``) and the vendor in
+``AUDIT_CLIENT_VENDOR`` and run ``contract_tests/behaviour/test_client_under_faults.py``.
 """
 
 from __future__ import annotations
