@@ -73,9 +73,10 @@ def build_server(settings: Settings, world: World | None = None) -> MockServer:
     runtimes = {}
     for vendor in vendors:
         orgs = {org.id: org for org in world.orgs.get(vendor.name, ())}
+        per_day = settings.events_per_day or vendor.default_events_per_day  # where the world file is silent
         streams = {
-            org.id: corpus.add(org, org.events_per_day or settings.events_per_day, vendor.events,
-                               vendor.retention_days, vendor.render_event)
+            org.id: corpus.add(org, org.events_per_day or per_day, vendor.events, vendor.retention_days,
+                               vendor.render_event)
             for org in orgs.values()
         }
         for n, org in enumerate(orgs.values()):

@@ -27,8 +27,8 @@ class Settings:
     seed: int = 0
     now: str | None = None
     """Freeze the clock at this ISO 8601 instant; None runs on real time."""
-    events_per_day: int = 2_000
-    """Events per org per day when the world file does not say."""
+    events_per_day: int | None = None
+    """Events per org per day when the world file does not say; None: each vendor's default."""
     world: Path | None = None
     """World file; None means the shipped fixtures/world.yaml."""
     log_level: str = "info"
@@ -66,7 +66,7 @@ class Settings:
     def validated(self) -> Settings:
         if not 0 <= self.port <= 65535:
             raise SettingsError(f"port {self.port} is out of range 0-65535")
-        if not 1 <= self.events_per_day <= MAX_EVENTS_PER_DAY:
+        if self.events_per_day is not None and not 1 <= self.events_per_day <= MAX_EVENTS_PER_DAY:
             raise SettingsError(f"events-per-day must be between 1 and {MAX_EVENTS_PER_DAY}, got {self.events_per_day}")
         if self.log_level not in LOG_LEVELS:
             raise SettingsError(f"log-level must be one of {', '.join(LOG_LEVELS)}, got {self.log_level!r}")

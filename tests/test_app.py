@@ -52,3 +52,28 @@ def test_the_journal_is_bounded() -> None:
             client.get(f"/api/v9/nothing/{n}")
     assert len(app.state.mock.journal) == 5
     assert [e.seq for e in app.state.mock.journal] == [8, 9, 10, 11, 12]
+
+
+def test_events_per_day_comes_from_the_org_else_the_flag_else_the_vendor() -> None:
+    import yaml
+
+    from mockserver.app import secret_fields
+    from mockserver.data import default_world
+    from mockserver.engine.world import parse_world
+
+    data = yaml.safe_load(default_world().read_text(encoding="utf-8"))
+    for vendor in data.values():
+        for org in vendor["orgs"]:
+            org.pop("events_per_day", None)
+    data["datadog"]["orgs"][0]["events_per_day"] = 77
+    world = parse_world(data, secret_fields(discover()))
+
+    def per_day(settings: Settings) -> dict[str, int]:
+        runtimes = create_app(settings, world=world).state.mock.runtimes
+        return {name: runtime.streams[next(iter(runtime.streams))].events_per_day
+                for name, runtime in runtimes.items()}
+
+    vendor_default = {name: vendor.default_events_per_day for name, vendor in by_name().items()}
+    assert per_day(Settings()) == vendor_default | {"datadog": 77}
+    assert per_day(Settings(events_per_day=5)) == dict.fromkeys(vendor_default, 5) | {"datadog": 77}
+    assert len(set(vendor_default.values())) > 1, "vendors differ, so the default is really per vendor"
