@@ -7,7 +7,12 @@ One import, a fixture, a documented seam::
         my_exporter.run(base_url=mock_server.url, headers=headers)
 
 Override ``mock_settings`` in your conftest.py to choose the seed, the frozen clock or the world.
-``LiveServer`` also works without pytest, as a context manager.
+``LiveServer`` also works without pytest, as a context manager. ``run_client`` lets a client read a window
+under a fault plan and says whether it lost or duplicated anything::
+
+    run = run_client(mock_server, my_factory, "datadog", (start, end), plan={"rules": [
+        {"action": {"type": "status", "status": 503}, "when": {"every": 3}}]})
+    run.assert_exactly_once()
 """
 
 from __future__ import annotations
@@ -15,7 +20,10 @@ from __future__ import annotations
 import socket
 import threading
 import time
-from collections.abc import Iterator
+from collections import Counter
+from collections.abc import Callable, Iterator, Mapping
+from dataclasses import dataclass
+from datetime import datetime
 from types import TracebackType
 from typing import Any
 
@@ -25,6 +33,7 @@ from mockserver.app import create_app
 from mockserver.settings import Settings
 
 __all__ = [
+    "ClientRun",
     "LiveServer",
     "conformance_headers",
     "conformance_operations",
@@ -32,6 +41,7 @@ __all__ = [
     "generation_spec",
     "mock_server",
     "mock_settings",
+    "run_client",
 ]
 
 DEFAULT_NOW = "2024-05-01T12:00:00Z"
@@ -93,6 +103,78 @@ class LiveServer:
             if credential_id in (None, cred.id):
                 return dict(runtime.vendor.auth.headers_for(cred.secrets))
         raise LookupError(f"no credential {credential_id!r} for {vendor}")
+
+
+# -- client validation ---------------------------------------------------------------------------------------
+@dataclass(frozen=True)
+class ClientRun:
+    """What one client read of a window gave, beside what exists there."""
+
+    expected: list[str]
+    """Ids of the window's events, oldest first: the ground truth, from the engine."""
+    received: list[str] | None
+    """What ``fetch_all`` returned (duplicates kept), or None when it raised."""
+    error: BaseException | None
+    """What the client raised, or None."""
+    faults_fired: int
+    """How many requests the fault plan answered with a fault."""
+
+    def assert_exactly_once(self) -> None:
+        """The client returned every event of the window once (fails if it raised)."""
+        if self.error is not None:
+            raise AssertionError(f"the client raised {type(self.error).__name__}: {self.error}") from self.error
+        self.assert_no_silent_loss()
+
+    def assert_no_silent_loss(self) -> None:
+        """The client failed loudly, or returned every event of the window once: never a silent loss or
+        duplicate, never an event from outside the window."""
+        if self.received is None:
+            return
+        twice = sorted(event_id for event_id, n in Counter(self.received).items() if n > 1)
+        missing = sorted(set(self.expected) - set(self.received))
+        extra = sorted(set(self.received) - set(self.expected))
+        assert not twice, f"silently duplicated {len(twice)} events, e.g. {twice[:3]}"
+        assert not missing, f"silently lost {len(missing)} of {len(self.expected)} events, e.g. {missing[:3]}"
+        assert not extra, f"returned {len(extra)} events outside the window, e.g. {extra[:3]}"
+
+
+def run_client(server: LiveServer, factory: Callable[[str, dict[str, str]], Any], vendor: str,
+               window: tuple[datetime, datetime], plan: Mapping[str, Any] | None = None,
+               credential: str | None = None) -> ClientRun:
+    """Let the client ``factory(base_url, headers)`` builds read ``window`` (``[start, end)``, aware
+    datetimes, wholly past and retained) from ``server`` under the fault plan ``plan`` (what ``PUT
+    /_mock/faults`` takes; none by default), as ``credential`` (default the vendor's first), and compare.
+    The plan is removed afterwards."""
+    from mockserver.control_faults import known_operations
+    from mockserver.engine._fault_plan import parse_plan
+    from mockserver.engine.windows import Window
+
+    state = server.state
+    runtime = state.runtimes[vendor]
+    cred = next(c for c in server.credentials(vendor) if credential in (None, c.id))
+    stream = runtime.streams[cred.org_id]
+    start_ms, end_ms = (round(when.timestamp() * 1000) for when in window)
+    wanted = Window(start_ms, end_ms)
+    if stream.visible(wanted, state.clock.now_ms()) != wanted or not stream.settled(wanted, state.clock.now_ms()):
+        raise ValueError("pick a window wholly in the past, inside retention and past any ingestion lag")
+    expected = [str(_at(stream.event(key), runtime.vendor.id_path)) for key in stream.keys(wanted)]
+    state.faults.install(parse_plan(dict(plan or {"rules": []}), known_operations(state.runtimes)))
+    try:
+        client = factory(server.url, server.headers(vendor, cred.id))
+        try:
+            received, error = list(client.fetch_all(*window)), None
+        except Exception as exc:  # failing loudly is allowed: the caller decides what to make of it
+            received, error = None, exc
+        fired = sum(rule["fired"] for rule in state.faults.snapshot()["rules"])
+    finally:
+        state.faults.clear()
+    return ClientRun(expected, received, error, fired)
+
+
+def _at(entry: Any, path: tuple[str, ...]) -> Any:
+    for part in path:
+        entry = entry[part]
+    return entry
 
 
 @pytest.fixture

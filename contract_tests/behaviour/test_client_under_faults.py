@@ -2,9 +2,9 @@
 
 For each example hypothesis draws a past window and a fault plan (5xx, a 429, a dropped connection, a
 truncated, malformed or slow body, schema drift, an empty page that keeps its cursor, latency), installs
-the plan through ``PUT /_mock/faults`` on a live server (a real socket: drops and truncations need one),
-lets the client read the window, and compares what it returned with the ground truth the server states
-(``GET /_mock/events``). The client either raises or returns every event of the window exactly once.
+the plan on a live server (a real socket: drops and truncations need one), lets the client read the
+window, and compares what it returned with the engine's ground truth (``mockserver.testing.run_client``,
+usable from your own tests too). The client either raises or returns every event of the window once.
 
 Your client: set ``AUDIT_CLIENT=package.module:make_client`` (the factory of contract_tests/clients/
 protocol.py), ``AUDIT_CLIENT_VENDOR`` (default ``datadog``) and, if needed, ``AUDIT_CLIENT_CREDENTIAL`` (a
@@ -18,12 +18,10 @@ from __future__ import annotations
 
 import importlib
 import os
-from collections import Counter
 from collections.abc import Iterator
-from datetime import datetime
+from datetime import UTC, datetime
 from typing import Any
 
-import httpx
 import pytest
 from hypothesis import HealthCheck, event, given, settings
 from hypothesis import strategies as st
@@ -31,14 +29,13 @@ from hypothesis.control import currently_in_test_context
 
 from contract_tests.clients.datadog_official import make_list_client
 from contract_tests.clients.protocol import AuditClient, ClientFactory
-from mockserver.engine.windows import format_iso_ms, parse_instant
+from mockserver.engine.windows import parse_instant
 from mockserver.settings import Settings
-from mockserver.testing import LiveServer
+from mockserver.testing import ClientRun, LiveServer, run_client
 
 NOW = "2024-05-01T12:00:00Z"
 NOW_MS = parse_instant(NOW, 0)
 HOUR_MS = 3_600_000
-FAULTS = "/_mock/faults"
 PLUGGED = os.environ.get("AUDIT_CLIENT")
 VENDOR = os.environ.get("AUDIT_CLIENT_VENDOR", "datadog")
 CREDENTIAL = os.environ.get("AUDIT_CLIENT_CREDENTIAL")
@@ -63,12 +60,6 @@ def server() -> Iterator[LiveServer]:
     # Rate limits off: the faults decide every refusal; the world's other orgs are untouched.
     with LiveServer(Settings(now=NOW, log_level="warning", rate_limits=False)) as live:
         yield live
-
-
-@pytest.fixture(scope="module")
-def control(server: LiveServer) -> Iterator[httpx.Client]:
-    with httpx.Client(base_url=server.url, timeout=30) as client:
-        yield client
 
 
 def actions(retryable_only: bool) -> st.SearchStrategy[dict[str, Any]]:
@@ -111,44 +102,15 @@ windows = st.builds(lambda end_h, length_min: (NOW_MS - end_h * HOUR_MS - length
                     st.integers(1, 48), st.integers(120, 360))
 
 
-def truth(control: httpx.Client, org: str, start_ms: int, end_ms: int) -> list[str]:
-    answer = control.get("/_mock/events", params={"vendor": VENDOR, "org": org, "from": format_iso_ms(start_ms),
-                                                  "to": format_iso_ms(end_ms)})
-    assert answer.status_code == 200, answer.text
-    body = answer.json()
-    assert body["count"] == body["returned"] and body["pending"] == 0
-    runtime_ids = {"datadog": "id", "amplitude": "uuid", "make": "uuid", "datafold": "event_uuid"}
-    return [str(entry[runtime_ids[VENDOR]]) for entry in body["events"]]
-
-
-def read_under(server: LiveServer, control: httpx.Client, factory: ClientFactory, plan: dict[str, Any],
-               window: tuple[int, int]) -> tuple[list[str], list[str] | None, BaseException | None]:
-    """(truth, what the client returned or None, what it raised or None) for one window under ``plan``;
-    the number of faults that fired goes to hypothesis's statistics."""
-    credential = CREDENTIAL or server.credentials(VENDOR)[0].id
-    org = next(c.org_id for c in server.credentials(VENDOR) if c.id == credential)
-    expected = truth(control, org, *window)  # read before the plan: the control API is never faulted anyway
-    installed = control.put(FAULTS, json=plan)
-    assert installed.status_code == 200, installed.text
-    client = factory(server.url, server.headers(VENDOR, credential))
-    start, end = (datetime.fromisoformat(format_iso_ms(ms)) for ms in window)
-    try:
-        return expected, client.fetch_all(start, end), None
-    except Exception as exc:  # failing loudly is allowed; what it raised is reported
-        return expected, None, exc
-    finally:
-        fired = sum(rule["fired"] for rule in control.get(FAULTS).json()["rules"])
-        if currently_in_test_context():
-            event(f"faults fired: {'none' if fired == 0 else '1' if fired == 1 else '2 or more'}")
-        control.delete(FAULTS)
-
-
-def assert_exactly_once(received: list[str], expected: list[str], plan: dict[str, Any]) -> None:
-    twice = sorted(event_id for event_id, n in Counter(received).items() if n > 1)
-    missing, extra = sorted(set(expected) - set(received)), sorted(set(received) - set(expected))
-    assert not twice, f"silently duplicated {len(twice)} events under {plan}: {twice[:3]}"
-    assert not missing, f"silently lost {len(missing)} of {len(expected)} events under {plan}: {missing[:3]}"
-    assert not extra, f"returned {len(extra)} events outside the window under {plan}: {extra[:3]}"
+def read_under(server: LiveServer, factory: ClientFactory, plan: dict[str, Any] | None,
+               window: tuple[int, int]) -> ClientRun:
+    start, end = (datetime.fromtimestamp(ms / 1000, UTC) for ms in window)
+    run = run_client(server, factory, VENDOR, (start, end), plan, CREDENTIAL)
+    if currently_in_test_context():
+        fired = run.faults_fired
+        event(f"faults fired: {'none' if fired == 0 else '1' if fired == 1 else '2 or more'}")
+        event("raised" if run.error is not None else "returned")
+    return run
 
 
 @pytest.mark.mock_only  # the faults are ours; what a client must do with them is the point of the suite
@@ -156,11 +118,8 @@ def assert_exactly_once(received: list[str], expected: list[str], plan: dict[str
           suppress_health_check=[HealthCheck.too_slow, HealthCheck.function_scoped_fixture])
 @given(plan=plans(retryable_only=PLUGGED is None), window=windows)
 def test_a_client_under_faults_fails_loudly_or_returns_every_event_once(
-        server: LiveServer, control: httpx.Client, plan: dict[str, Any], window: tuple[int, int]) -> None:
-    expected, received, error = read_under(server, control, FACTORY, plan, window)
-    event("raised" if error is not None else "returned")
-    if received is not None:
-        assert_exactly_once(received, expected, plan)
+        server: LiveServer, plan: dict[str, Any], window: tuple[int, int]) -> None:
+    read_under(server, FACTORY, plan, window).assert_no_silent_loss()
 
 
 @pytest.mark.mock_only
@@ -169,24 +128,22 @@ def test_a_client_under_faults_fails_loudly_or_returns_every_event_once(
           suppress_health_check=[HealthCheck.too_slow, HealthCheck.function_scoped_fixture])
 @given(plan=plans(retryable_only=True), window=windows)
 def test_the_official_client_with_retries_gets_through_every_fault_it_can_retry(
-        server: LiveServer, control: httpx.Client, plan: dict[str, Any], window: tuple[int, int]) -> None:
-    expected, received, error = read_under(server, control, reference_client, plan, window)
-    assert error is None, f"{type(error).__name__}: {error} under {plan}"
-    assert received is not None
-    assert_exactly_once(received, expected, plan)
+        server: LiveServer, plan: dict[str, Any], window: tuple[int, int]) -> None:
+    run = read_under(server, reference_client, plan, window)
+    assert run.faults_fired > 0, "the window is long enough for the plan to fire"
+    run.assert_exactly_once()
 
 
 @pytest.mark.mock_only
-def test_the_official_client_stops_at_an_empty_page_that_still_has_a_cursor(
-        server: LiveServer, control: httpx.Client) -> None:
+def test_the_official_client_stops_at_an_empty_page_that_still_has_a_cursor(server: LiveServer) -> None:
     """A known weakness, pinned: the official client ends its loop on an empty ``data`` even when
     ``meta.page.after`` says more follows (as Datadog's partial ``timeout`` pages do), so it silently
     returns part of the window. A client of your own should follow the cursor."""
     window = (NOW_MS - 6 * HOUR_MS, NOW_MS - 2 * HOUR_MS)
     plan = {"rules": [{"name": "hollow", "action": {"type": "empty_page"}, "when": {"every": 3}}]}
     client = lambda url, headers: make_list_client(url, headers, page_size=20, enable_retry=True)  # noqa: E731
-    expected, received, error = read_under(server, control, client, plan, window)
-    assert error is None and received is not None
-    assert len(expected) > 60, "enough events for a third page"
-    newest_first = expected[::-1]  # the ground truth is oldest first; the client's default sort is -timestamp
-    assert received == newest_first[:40], "two pages, then the hollow third page ended the loop"
+    run = read_under(server, client, plan, window)
+    assert run.error is None and len(run.expected) > 60, "no error, and enough events for a third page"
+    newest_first = run.expected[::-1]  # the ground truth is oldest first; the client's default sort is -timestamp
+    assert run.received == newest_first[:40], "two pages, then the hollow third page ended the loop"
+    assert read_under(server, client, None, window).received == newest_first, "without the fault: everything"

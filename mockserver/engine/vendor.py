@@ -87,6 +87,8 @@ class Vendor:
     entries against it)."""
     timestamp_path: tuple[str, ...] = ()
     """Where an entry keeps its ISO 8601 time, e.g. ``("attributes", "timestamp")``."""
+    id_path: tuple[str, ...] = ()
+    """Where an entry keeps its unique id, e.g. ``("id",)`` (what a client de-duplicates on)."""
     rate_limit: RateLimitPolicy | None = None
     """The vendor's default rate limit; None: not rate limited unless configured."""
     extra: Mapping[str, Any] = field(default_factory=dict)

@@ -183,6 +183,7 @@ VENDOR = Vendor(
     docs="POST /api/2/audit-logs/{ORG_ID}",
     entry_schema="AuditLogEntry",
     timestamp_path=("timestamp",),
+    id_path=("uuid",),
     # Amplitude documents no limit for this endpoint; its other /api/2 endpoints allow a few hundred
     # requests per hour. 360 per hour per organization, Retry-After on the 429, is our choice.
     rate_limit=RateLimitPolicy(limit=360, period_s=3600, scope="org", per_operation=True, headers="retry-after",

@@ -240,6 +240,7 @@ VENDOR = Vendor(
     docs="GET /api/v2/audit/events, POST /api/v2/audit/events/search",
     entry_schema="AuditLogsEvent",
     timestamp_path=("attributes", "timestamp"),
+    id_path=("id",),
     # Documented: the five X-RateLimit-* headers, calendar-aligned periods, limits per org and per endpoint
     # (API reference, "Rate Limits"). Datadog publishes no figure for the audit endpoints: 1,000 requests
     # per 60 s per org per operation, and the name "audit_logs", are our choice.

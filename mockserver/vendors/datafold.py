@@ -157,6 +157,7 @@ VENDOR = Vendor(
     docs="GET /api/v1/audit_logs",
     entry_schema="AuditLogs",
     timestamp_path=("timestamp",),
+    id_path=("event_uuid",),
     # Datafold documents no rate limit: 300 requests per 60 s per API key, Retry-After on the 429, is ours.
     rate_limit=RateLimitPolicy(limit=300, period_s=60, scope="credential", per_operation=True,
                                headers="retry-after", name="audit_logs"),

@@ -298,5 +298,6 @@ VENDOR = Vendor(
     path_prefix="/api/v2",
     entry_schema="AuditLogEntry",
     timestamp_path=("triggeredAt",),
+    id_path=("uuid",),
     rate_limit=RATE_LIMIT,
 )
