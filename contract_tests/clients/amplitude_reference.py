@@ -12,33 +12,18 @@ documentation does (Amplitude publishes no official client for this endpoint).
 
 from __future__ import annotations
 
-import ipaddress
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from typing import Any
-from urllib.parse import urlsplit
 
 import httpx
+
+from contract_tests.clients.protocol import PagingLimitExceeded, require_loopback
 
 __all__ = ["AmplitudeClient", "PagingLimitExceeded", "iso", "make_client", "require_loopback"]
 
 MAX_RANGE = timedelta(days=30)
 DEFAULT_ORG_ID = "76273"  # the default world's first Amplitude organization
-
-
-class PagingLimitExceeded(RuntimeError):
-    """More pages or events than the caller allowed: the server is probably looping."""
-
-
-def require_loopback(base_url: str) -> None:
-    parts = urlsplit(base_url)
-    host = parts.hostname or ""
-    try:
-        loopback = ipaddress.ip_address(host).is_loopback
-    except ValueError:
-        loopback = host == "localhost"
-    if parts.scheme not in ("http", "https") or not loopback:
-        raise ValueError(f"refusing {base_url!r}: the reference clients only talk to a mock on 127.0.0.1")
 
 
 def iso(when: datetime) -> str:

@@ -17,12 +17,10 @@ a loopback URL, it is set as ``Configuration(host=...)`` (which the client uses 
 
 from __future__ import annotations
 
-import ipaddress
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any, Literal
-from urllib.parse import urlsplit
 
 from datadog_api_client import ApiClient, Configuration
 from datadog_api_client.model_utils import data_to_dict
@@ -33,6 +31,8 @@ from datadog_api_client.v2.model.audit_logs_search_events_request import AuditLo
 from datadog_api_client.v2.model.audit_logs_sort import AuditLogsSort
 from urllib3.util import Retry
 
+from contract_tests.clients.protocol import PagingLimitExceeded, require_loopback
+
 __all__ = ["PagingLimitExceeded", "make_client", "make_list_client", "make_search_client", "official_configuration"]
 
 Sort = Literal["timestamp", "-timestamp"]
@@ -41,28 +41,13 @@ APP_KEY_HEADER = "DD-APPLICATION-KEY"
 DEFAULT_MAX_EVENTS = 100_000
 
 
-class PagingLimitExceeded(RuntimeError):
-    """The client received more events than the caller allowed: the server is probably looping."""
-
-
-def _require_loopback(base_url: str) -> None:
-    parts = urlsplit(base_url)
-    host = parts.hostname or ""
-    try:
-        loopback = ipaddress.ip_address(host).is_loopback
-    except ValueError:
-        loopback = host == "localhost"
-    if parts.scheme not in ("http", "https") or not loopback:
-        raise ValueError(f"refusing {base_url!r}: the reference clients only talk to a mock on 127.0.0.1")
-
-
 def _header(headers: Mapping[str, str], name: str) -> str | None:
     return next((value for key, value in headers.items() if key.lower() == name.lower()), None)
 
 
 def official_configuration(base_url: str, headers: Mapping[str, str], *, enable_retry: bool = False) -> Configuration:
     """A ``Configuration`` aimed at the mock only, with the keys from ``headers``."""
-    _require_loopback(base_url)
+    require_loopback(base_url)
     keys = {"apiKeyAuth": _header(headers, API_KEY_HEADER), "appKeyAuth": _header(headers, APP_KEY_HEADER)}
     # retry_policy wins over enable_retry in the client; without retries, no redirect is followed either.
     configuration = Configuration(host=base_url, api_key={name: key for name, key in keys.items() if key},

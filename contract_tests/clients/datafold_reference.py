@@ -18,7 +18,8 @@ from datetime import datetime, timedelta
 
 import httpx
 
-from contract_tests.clients.amplitude_reference import PagingLimitExceeded, iso, require_loopback
+from contract_tests.clients.amplitude_reference import iso
+from contract_tests.clients.protocol import PagingLimitExceeded, require_loopback
 
 __all__ = ["DatafoldClient", "make_client"]
 

@@ -19,16 +19,15 @@ last entry received as ``pg[last]``. This client does the same against any base 
 
 from __future__ import annotations
 
-import ipaddress
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from typing import Any, Literal
-from urllib.parse import urlencode, urlsplit
+from urllib.parse import urlencode
 
 import httpx
 
-from contract_tests.clients.protocol import ClientFactory
+from contract_tests.clients.protocol import ClientFactory, PagingLimitExceeded, require_loopback
 
 __all__ = ["DEFAULT_ORGANIZATION", "MakeAuditClient", "PagingLimitExceeded", "client_factory", "make_client"]
 
@@ -36,20 +35,6 @@ DEFAULT_ORGANIZATION = 5100231
 """Umbrella Automation, the first Make org of the shipped fixtures/world.yaml."""
 Paging = Literal["last", "offset"]
 ArrayStyle = Literal["brackets", "indexed", "repeated"]
-
-
-class PagingLimitExceeded(RuntimeError):
-    """More entries or pages than the caller allowed: the server is probably looping."""
-
-
-def _require_loopback(base_url: str) -> None:
-    host = urlsplit(base_url).hostname or ""
-    try:
-        loopback = ipaddress.ip_address(host).is_loopback
-    except ValueError:
-        loopback = host == "localhost"
-    if not loopback:
-        raise ValueError(f"refusing {base_url!r}: the reference clients only talk to a mock on 127.0.0.1")
 
 
 def _instant(moment: datetime) -> str:
@@ -84,7 +69,7 @@ class MakeAuditClient:
     transport: httpx.BaseTransport | None = None
 
     def __post_init__(self) -> None:
-        _require_loopback(self.base_url)
+        require_loopback(self.base_url)
 
     @property
     def path(self) -> str:

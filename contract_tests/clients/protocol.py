@@ -44,11 +44,13 @@ under fault plans, name your factory in ``AUDIT_CLIENT`` (``package.module:make_
 
 from __future__ import annotations
 
+import ipaddress
 from collections.abc import Callable
 from datetime import datetime
 from typing import Protocol, runtime_checkable
+from urllib.parse import urlsplit
 
-__all__ = ["AuditClient", "ClientFactory"]
+__all__ = ["AuditClient", "ClientFactory", "PagingLimitExceeded", "require_loopback"]
 
 
 @runtime_checkable
@@ -62,3 +64,19 @@ class AuditClient(Protocol):
 
 ClientFactory = Callable[[str, dict[str, str]], AuditClient]
 """``make_client(base_url, headers)``: what an adapter module exposes."""
+
+
+class PagingLimitExceeded(RuntimeError):
+    """More pages or events than the caller allowed: the server is probably looping."""
+
+
+def require_loopback(base_url: str) -> None:
+    """Refuse any base URL but a loopback one: the reference clients only ever talk to a mock."""
+    parts = urlsplit(base_url)
+    host = parts.hostname or ""
+    try:
+        loopback = ipaddress.ip_address(host).is_loopback
+    except ValueError:
+        loopback = host == "localhost"
+    if parts.scheme not in ("http", "https") or not loopback:
+        raise ValueError(f"refusing {base_url!r}: the reference clients only talk to a mock on 127.0.0.1")
