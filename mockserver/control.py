@@ -85,6 +85,8 @@ class ControlApi:
 
     @staticmethod
     def _endpoint(ops: Mapping[str, tuple[Operation, Endpoint, Binding]]) -> Callable[[Request], Awaitable[Response]]:
+        if "GET" in ops and "HEAD" not in ops:  # HEAD is GET without the body (RFC 9110), as probes send it
+            ops = {**ops, "HEAD": ops["GET"]}
         allow = ", ".join(sorted(ops))
 
         async def endpoint(request: Request) -> Response:

@@ -94,8 +94,14 @@ def test_advance_refuses_going_back_and_non_numbers(client: TestClient) -> None:
 
 def test_a_wrong_method_gets_405_with_every_allowed_method(client: TestClient) -> None:
     answer = client.delete("/_mock/clock")
-    assert answer.status_code == 405 and answer.headers["allow"] == "GET, PUT"
+    assert answer.status_code == 405 and answer.headers["allow"] == "GET, HEAD, PUT"
     assert answer.json()["error"] == "method_not_allowed"
+
+
+def test_head_is_get_without_a_body_for_probes(client: TestClient) -> None:
+    got, head = client.get("/_mock/health"), client.head("/_mock/health")
+    assert head.status_code == got.status_code == 200
+    assert head.headers["content-type"] == got.headers["content-type"]
 
 
 # -- ground truth and injection ---------------------------------------------------------------------------
